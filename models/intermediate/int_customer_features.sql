@@ -1,0 +1,93 @@
+-- Behaviour of each customer known on the as-of date; orders dated after it are kept but not counted.
+with
+
+as_of as (
+    select as_of_date from {{ ref('int_as_of_date') }}
+),
+
+customers as (
+    select * from {{ ref('int_customers_triaged') }}
+    where outcome = 'accepted'
+),
+
+orders as (
+    select converted.*
+    from {{ ref('int_orders_converted') }} as converted, as_of
+    where converted.order_date <= as_of.as_of_date
+),
+
+items as (
+    select * from {{ ref('int_order_items_triaged') }}
+    where outcome = 'accepted'
+),
+
+products as (
+    select * from {{ ref('int_products_triaged') }}
+    where outcome = 'accepted'
+),
+
+order_counts as (
+    select
+        customer_id,
+        count(*) as orders_placed,
+        count(*) filter (where status = 'cancelled') as cancelled_orders,
+        count(*) filter (where status = 'refunded') as refunded_orders
+    from orders
+    group by customer_id
+),
+
+completed_stats as (
+    select
+        customer_id,
+        count(*) as frequency,
+        sum(net_amount_reporting) as monetary,
+        min(order_date) as first_order_date,
+        max(order_date) as last_order_date
+    from orders
+    where status = 'completed'
+    group by customer_id
+),
+
+category_stats as (
+    select
+        orders.customer_id,
+        count(distinct products.category) as category_count
+    from orders
+    inner join items on orders.order_id = items.order_id
+    inner join products on items.product_id = products.product_id
+    where orders.status = 'completed'
+    group by orders.customer_id
+),
+
+joined as (
+    select
+        customers.customer_id,
+        customers.customer_type,
+        customers.acquisition_channel,
+        cast(customers.signup_ts as date) as signup_date,
+        coalesce(customers.marketing_opt_out, false) as marketing_opt_out,
+        as_of.as_of_date,
+        coalesce(order_counts.orders_placed, 0) as orders_placed,
+        coalesce(order_counts.cancelled_orders, 0) as cancelled_orders,
+        coalesce(order_counts.refunded_orders, 0) as refunded_orders,
+        coalesce(completed_stats.frequency, 0) as frequency,
+        coalesce(completed_stats.monetary, 0) as monetary,
+        completed_stats.monetary / nullif(completed_stats.frequency, 0) as avg_order_value,
+        completed_stats.first_order_date,
+        completed_stats.last_order_date,
+        date_diff('day', completed_stats.last_order_date, as_of.as_of_date) as recency_days,
+        date_diff('day', cast(customers.signup_ts as date), as_of.as_of_date) as tenure_days,
+        category_stats.category_count
+    from customers
+    cross join as_of
+    left join order_counts on customers.customer_id = order_counts.customer_id
+    left join completed_stats on customers.customer_id = completed_stats.customer_id
+    left join category_stats on customers.customer_id = category_stats.customer_id
+),
+
+known_on_as_of as (
+    select * from joined
+    where signup_date <= as_of_date or frequency > 0
+)
+
+select * from known_on_as_of

@@ -1,0 +1,64 @@
+-- Net order value converted with the latest fx rate on or before the order date
+-- (the earliest known rate for orders older than the fx seed).
+with
+
+orders as (
+    select * from {{ ref('int_orders_triaged') }}
+    where outcome = 'accepted'
+),
+
+fx_rates as (
+    select * from {{ ref('fx_rates') }}
+),
+
+earliest_rates as (
+    select currency, arg_min(cny_per_unit, rate_date) as cny_per_unit
+    from fx_rates
+    group by currency
+),
+
+dated as (
+    select
+        orders.order_id,
+        orders.customer_id,
+        orders.order_ts,
+        cast(orders.order_ts as date) as order_date,
+        orders.status,
+        orders.currency,
+        orders.channel,
+        orders.total_amount,
+        orders.discount_amount,
+        orders.total_amount - orders.discount_amount as net_amount
+    from orders
+),
+
+with_order_rate as (
+    select
+        dated.*,
+        coalesce(fx_rates.cny_per_unit, earliest_rates.cny_per_unit) as order_cny_per_unit
+    from dated
+    asof left join fx_rates
+        on dated.currency = fx_rates.currency and dated.order_date >= fx_rates.rate_date
+    left join earliest_rates on dated.currency = earliest_rates.currency
+),
+
+with_reporting_rate as (
+    select
+        with_order_rate.*,
+        coalesce(fx_rates.cny_per_unit, earliest_rates.cny_per_unit) as reporting_cny_per_unit
+    from with_order_rate
+    asof left join (
+        select * from fx_rates where currency = '{{ var("reporting_currency") }}'
+    ) as fx_rates
+        on with_order_rate.order_date >= fx_rates.rate_date
+    left join earliest_rates on earliest_rates.currency = '{{ var("reporting_currency") }}'
+),
+
+converted as (
+    select
+        * exclude (order_cny_per_unit, reporting_cny_per_unit),
+        round(net_amount * order_cny_per_unit / reporting_cny_per_unit, 2) as net_amount_reporting
+    from with_reporting_rate
+)
+
+select * from converted

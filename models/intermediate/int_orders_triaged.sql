@@ -1,0 +1,33 @@
+with
+
+staged as (
+    select * from {{ ref('stg_landing__orders') }}
+),
+
+known_currencies as (
+    select distinct currency from {{ ref('fx_rates') }}
+),
+
+known_customers as (
+    select customer_id from {{ ref('int_customers_triaged') }}
+    where outcome = 'accepted'
+),
+
+checked as (
+    select
+        staged.* exclude (reject_reason),
+        case
+            when staged.reject_reason is not null then staged.reject_reason
+            when known_currencies.currency is null then 'unknown_currency'
+            when known_customers.customer_id is null then 'orphan_order'
+        end as reject_reason
+    from staged
+    left join known_currencies on staged.currency = known_currencies.currency
+    left join known_customers on staged.customer_id = known_customers.customer_id
+),
+
+triaged as (
+    {{ triage_versions('checked', 'order_id') }}
+)
+
+select * from triaged

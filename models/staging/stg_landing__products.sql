@@ -1,0 +1,28 @@
+with
+
+source as (
+    select * from {{ source('raw', 'products') }}
+),
+
+typed as (
+    select
+        {{ clean_text('product_id') }} as product_id,
+        {{ clean_text('product_name') }} as product_name,
+        coalesce({{ normalise_code('category') }}, 'uncategorised') as category,
+        {{ normalise_code('subcategory') }} as subcategory,
+        {{ clean_text('brand') }} as brand,
+        _source_file,
+        _file_hash,
+        _row_number,
+        _loaded_at
+    from source
+),
+
+flagged as (
+    select
+        *,
+        case when product_id is null then 'missing_product_id' end as reject_reason
+    from typed
+)
+
+select * from flagged
