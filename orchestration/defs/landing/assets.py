@@ -1,0 +1,68 @@
+"""Land the files of the landing zone into the warehouse's raw schema."""
+
+import dagster as dg
+import duckdb
+
+from orchestration.contract import ENTITY_COLUMNS, REQUIRED_ENTITIES
+from orchestration.landing import UnreadableFileError, landing_files, load_entity
+from orchestration.settings import Settings
+
+RAW_TABLES = (*ENTITY_COLUMNS, "load_files", "malformed_rows")
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["raw", table],
+            group_name="landing",
+            description=f"Landed rows of {table}, every column as text, with source file and load time.",
+            kinds={"duckdb"},
+        )
+        for table in RAW_TABLES
+    ],
+    can_subset=False,
+)
+def raw_tables(context: dg.AssetExecutionContext):
+    """Load new landing-zone files (skipping any file already loaded with the same content)."""
+    settings = Settings.from_env()
+    if not settings.landing_dir.is_dir():
+        raise dg.Failure(f"landing folder {settings.landing_dir} does not exist (SEGMENTS_LANDING_DIR)")
+    for entity in REQUIRED_ENTITIES:
+        if not landing_files(settings.landing_dir, entity):
+            raise dg.Failure(
+                f"no {entity}*.csv or {entity}*.parquet file in {settings.landing_dir}; "
+                f"{' and '.join(REQUIRED_ENTITIES)} are required")
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    summary: dict[str, dict] = {}
+    with duckdb.connect(str(settings.warehouse)) as con:
+        for entity in ENTITY_COLUMNS:
+            try:
+                loads = load_entity(con, settings.landing_dir, entity)
+            except UnreadableFileError as error:
+                raise dg.Failure(str(error)) from error
+            for load in loads:
+                if load.dropped_columns:
+                    context.log.warning(
+                        f"{load.source_file}: dropped protected columns {load.dropped_columns} at load")
+            summary[entity] = {
+                "files_loaded": [x.source_file for x in loads if not x.skipped],
+                "files_skipped": [x.source_file for x in loads if x.skipped],
+                "rows_read": sum(x.rows_read for x in loads),
+                "rows_malformed": sum(x.rows_malformed for x in loads),
+                "dropped_columns": sorted({c for x in loads for c in x.dropped_columns}),
+            }
+            context.log.info(f"{entity}: {summary[entity]}")
+        totals = {
+            table: con.execute(f"select count(*) from raw.{table}").fetchone()[0] for table in RAW_TABLES
+        }
+    for table in RAW_TABLES:
+        entity_summary = summary.get(table, {})
+        yield dg.MaterializeResult(
+            asset_key=["raw", table],
+            metadata={
+                "dagster/row_count": totals[table],
+                "landing_dir": str(settings.landing_dir),
+                **{key: dg.MetadataValue.json(value) if isinstance(value, list) else value
+                   for key, value in entity_summary.items()},
+            },
+        )

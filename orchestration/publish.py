@@ -1,0 +1,109 @@
+"""Publish mart tables for BI: a new complete release, then one-step switches of current/ and bi.duckdb."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+PUBLISHED_TABLES = (
+    "customer_segments",
+    "segment_summary",
+    "customer_tags",
+    "segment_history",
+    "load_audit",
+)
+
+# Direct identifiers never leave the warehouse (CONTRACT section 4).
+PII_COLUMN = re.compile(
+    r"(^|_)(name|email|e_mail|phone|mobile|tel|address|street)(_|$)|姓名|电话|手机|邮箱|地址"
+)
+ALLOWED_NAMED_COLUMNS = frozenset({"product_name"})
+BI_STORAGE_VERSION = "v1.4.0"
+
+
+class PublicationError(RuntimeError):
+    """The publication was refused; the previous one stays in place."""
+
+
+@dataclass(frozen=True)
+class Publication:
+    release_dir: Path
+    bi_file: Path
+    row_counts: dict[str, int]
+
+
+def pii_columns(columns: list[str]) -> list[str]:
+    return [c for c in columns if c not in ALLOWED_NAMED_COLUMNS and PII_COLUMN.search(c.lower())]
+
+
+def publish(
+    warehouse: Path,
+    publish_dir: Path,
+    schema: str = "marts",
+    tables: tuple[str, ...] = PUBLISHED_TABLES,
+    keep: int = 3,
+) -> Publication:
+    """Write every table to a fresh release, then switch current/ and bi.duckdb to it."""
+    releases = publish_dir / "releases"
+    releases.mkdir(parents=True, exist_ok=True)
+    release = releases / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    staging = releases / f".{release.name}.partial"
+    staging.mkdir()
+    try:
+        counts = _export_parquet(warehouse, schema, tables, staging)
+        _build_bi_file(staging, tables, staging / "bi.duckdb")
+        staging.rename(release)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _switch(publish_dir, release)
+    _prune(releases, keep)
+    return Publication(release_dir=release, bi_file=publish_dir / "bi.duckdb", row_counts=counts)
+
+
+def _export_parquet(warehouse: Path, schema: str, tables: tuple[str, ...], out: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in tables:
+            columns = [row[0] for row in con.execute(f"describe {schema}.{table}").fetchall()]
+            leaked = pii_columns(columns)
+            if leaked:
+                raise PublicationError(f"{table} carries identifying columns {leaked}; refusing to publish")
+            con.execute(f"copy {schema}.{table} to '{out / (table + '.parquet')}' (format parquet)")
+            counts[table] = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+    return counts
+
+
+def _build_bi_file(release: Path, tables: tuple[str, ...], target: Path) -> None:
+    """A self-contained DuckDB file in a storage format that DuckDB 1.4+ (BI drivers) can open."""
+    config = {"storage_compatibility_version": BI_STORAGE_VERSION}
+    with duckdb.connect(str(target), config=config) as con:
+        for table in tables:
+            con.execute(
+                f"create table {table} as select * from read_parquet('{release / (table + '.parquet')}')")
+        con.execute("checkpoint")
+
+
+def _switch(publish_dir: Path, release: Path) -> None:
+    """rename() over an existing name is atomic: readers see the old or the new, never a mix."""
+    link_tmp = publish_dir / ".current.tmp"
+    link_tmp.unlink(missing_ok=True)
+    link_tmp.symlink_to(Path("releases") / release.name, target_is_directory=True)
+    os.replace(link_tmp, publish_dir / "current")
+    # Readers holding the old bi.duckdb keep their open file; new readers open the new one.
+    bi_tmp = publish_dir / ".bi.duckdb.tmp"
+    bi_tmp.unlink(missing_ok=True)
+    os.link(release / "bi.duckdb", bi_tmp)
+    os.replace(bi_tmp, publish_dir / "bi.duckdb")
+
+
+def _prune(releases: Path, keep: int) -> None:
+    finished = sorted(p for p in releases.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for old in finished[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)

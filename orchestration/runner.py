@@ -1,0 +1,72 @@
+"""Run the daily job in-process (what `segments run` does) and turn its outcome into one line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.dbt_project import dbt_project
+from orchestration.settings import PROJECT_ROOT
+
+DBT_SOURCES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml")
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    reason: str = ""
+    failed_checks: list[str] = field(default_factory=list)
+
+
+def ensure_manifest() -> None:
+    """Parse the dbt project when its manifest is missing or older than any model, macro or seed."""
+    manifest = dbt_project.manifest_path
+    if manifest.exists():
+        built = manifest.stat().st_mtime
+        newest = max(_newest_mtime(PROJECT_ROOT / name) for name in DBT_SOURCES)
+        if newest <= built:
+            return
+    dbt_project.preparer.prepare(dbt_project)
+
+
+def _newest_mtime(path: Path) -> float:
+    if path.is_file():
+        return path.stat().st_mtime
+    return max((p.stat().st_mtime for p in path.rglob("*") if p.is_file()), default=0.0)
+
+
+def run_pipeline(log_level: str = "WARNING") -> RunOutcome:
+    ensure_manifest()
+    from orchestration.definitions import defs
+
+    job = defs().resolve_job_def("segments_daily")
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+    )
+    failed_checks = [
+        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        for evaluation in result.get_asset_check_evaluations()
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    if result.success and not failed_checks:
+        return RunOutcome(success=True)
+    return RunOutcome(success=False, reason=_reason(result, failed_checks), failed_checks=failed_checks)
+
+
+def _reason(result: dg.ExecuteInProcessResult, failed_checks: list[str]) -> str:
+    if failed_checks:
+        shown = ", ".join(failed_checks[:3]) + (" …" if len(failed_checks) > 3 else "")
+        return f"blocking check failed: {shown}; nothing was published"
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            message = (error.message if error else "step failed").strip()
+            if error and error.cause and "Failure" not in error.cls_name:
+                message = error.cause.message.strip()
+            first = message.splitlines()[0] if message else "step failed"
+            return f"{event.step_key}: {first.removeprefix('dagster._core.definitions.events.Failure: ')}"
+    return "run failed; see the Dagster logs"
