@@ -62,9 +62,10 @@ def main(argv: list[str] | None = None) -> int:
 def _run(settings: Settings, quiet: bool) -> int:
     from orchestration.runner import run_pipeline
 
-    outcome = run_pipeline()
+    log_file = settings.warehouse.parent / "logs" / "segments-run.log"
+    outcome = run_pipeline(log_file)
     if not outcome.success:
-        print(f"segments: run failed: {outcome.reason}", file=sys.stderr)
+        print(f"segments: run failed: {outcome.reason} (full log: {log_file})", file=sys.stderr)
         return 1
     if not quiet:
         print(_summary(settings))

@@ -68,6 +68,7 @@ def generate(landing_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[str, int]:
     _define_helpers(con, spec.seed)
     con.execute(_customers_sql(spec))
     con.execute(_orders_sql(spec))
+    con.execute(_DIRT_SQL)
     counts = {"customers": _write(con, "customers", landing_dir / f"customers.{spec.file_format}", spec)}
     years = [r[0] for r in con.execute(
         "select distinct year(order_ts_value) from gen_orders order by 1").fetchall()]
@@ -155,7 +156,9 @@ def _customers_sql(spec: DemoSpec) -> str:
         case when u(i, 'ref') < 0.08 and i > 10 then printf('C%08d', 1 + floor(u(i, 'refby') * (i - 1))::int) end as referred_by,
         case when u(i, 'opt') < 0.1 then pick({_sql_list(['true', 'yes', '1', '是'])}, i, 'o1')
              when u(i, 'opt') < 0.5 then pick({_sql_list(['false', 'no', '0', '否', ''])}, i, 'o2') end as marketing_opt_out,
-        strftime(signup_day + to_days(floor(u(i, 'upd') * 30)::int), '%Y-%m-%dT%H:%M:%S') as updated_at
+        strftime(signup_day + to_days(floor(u(i, 'upd') * 30)::int), '%Y-%m-%dT%H:%M:%S') as updated_at,
+        -- a protected attribute some exports carry: the loader must drop it
+        case when is_zh then pick({_sql_list(['汉族', '汉族', '汉族', '回族', '满族', ''])}, i, 'eth') end as "民族"
     from gen_people
     order by i
     """
@@ -222,13 +225,41 @@ def _orders_sql(spec: DemoSpec) -> str:
         strftime(order_ts_value, '%Y-%m-%dT%H:%M:%S') || case when u(o, 'tz') < 0.2 then '+00:00' else '' end as order_ts,
         status,
         cur.code as currency,
-        round(amount_cny * cur.per_cny, 2) as total_amount,
-        case when u(o, 'disc') < 0.3 then round(amount_cny * cur.per_cny * u(o, 'dv') * 0.2, 2) end as discount_amount,
+        cast(round(amount_cny * cur.per_cny, 2) as varchar) as total_amount,
+        case when u(o, 'disc') < 0.3 then cast(round(amount_cny * cur.per_cny * u(o, 'dv') * 0.2, 2) as varchar) end as discount_amount,
         pick({_sql_list(ORDER_CHANNELS)}, o, 'och') as channel,
         strftime(order_ts_value + to_hours(1 + floor(u(o, 'u') * 48)::int), '%Y-%m-%d %H:%M:%S') as updated_at,
         order_ts_value
     from dated
     """
+
+
+# Real exports are dirty: a few new versions of customers and orders (the latest wins), and about
+# 1% of orders broken in ways the pipeline must quarantine. Customer ids stay intact, so the
+# published customers are exactly the distinct customer ids of the input.
+_DIRT_SQL = """
+insert into customers
+select * replace (
+    coalesce(nullif(city, ''), '上海') as city,
+    strftime(cast(updated_at as timestamp) + interval 20 day, '%Y-%m-%dT%H:%M:%S') as updated_at)
+from customers where u(hash(customer_id), 'version') < 0.01;
+
+insert into gen_orders
+select * replace (
+    'refunded' as status,
+    strftime(order_ts_value + interval 3 day, '%Y-%m-%d %H:%M:%S') as updated_at)
+from gen_orders where u(hash(order_id), 'version') < 0.005 and status = 'completed';
+
+update gen_orders set
+    order_ts = case when k < 0.2 then '2025-13-45 25:61:00' else order_ts end,
+    total_amount = case when k >= 0.2 and k < 0.4 then '-' || total_amount
+                        when k >= 0.4 and k < 0.5 then 'N/A' else total_amount end,
+    currency = case when k >= 0.5 and k < 0.7 then 'XYZ' else currency end,
+    customer_id = case when k >= 0.7 then 'C99999999' else customer_id end
+from (select order_id as dirty_id, u(hash(order_id), 'kind') as k from gen_orders
+      where u(hash(order_id), 'dirt') < 0.01) as dirty
+where gen_orders.order_id = dirty.dirty_id;
+"""
 
 
 def _products_sql() -> str:
@@ -250,7 +281,10 @@ def _items_sql() -> str:
     with lines as (
         select o.order_id, o.total_amount, l.line_no,
             1 + floor(u(hash(o.order_id), 'lines') * 3)::int as line_count
-        from gen_orders as o, range(1, 4) as l(line_no)
+        from (
+            select order_id, coalesce(abs(try_cast(min(total_amount) as double)), 100) as total_amount
+            from gen_orders group by order_id
+        ) as o, range(1, 4) as l(line_no)
     ),
     kept as (
         select *, hash(order_id, line_no) as h from lines where line_no <= line_count

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import dagster as dg
 from orchestration.dbt_project import dbt_project
 from orchestration.settings import PROJECT_ROOT
 
-DBT_SOURCES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml")
+DBT_SOURCES = ("models", "macros", "seeds", "tests/dbt", "dbt_project.yml", "profiles.yml")
 
 
 @dataclass
@@ -37,18 +38,23 @@ def _newest_mtime(path: Path) -> float:
     return max((p.stat().st_mtime for p in path.rglob("*") if p.is_file()), default=0.0)
 
 
-def run_pipeline(log_level: str = "WARNING") -> RunOutcome:
-    ensure_manifest()
-    from orchestration.definitions import defs
+def run_pipeline(log_file: Path) -> RunOutcome:
+    """Execute the daily job; Dagster's and dbt's own output goes to log_file, not the terminal."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log), \
+            contextlib.redirect_stderr(log):
+        ensure_manifest()
+        from orchestration.definitions import defs
 
-    job = defs().resolve_job_def("segments_daily")
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-    )
+        job = defs().resolve_job_def("segments_daily")
+        result = job.execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
     failed_checks = [
-        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}"
+        + (f" ({evaluation.description})" if evaluation.description else "")
         for evaluation in result.get_asset_check_evaluations()
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     ]

@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "rfm_segment_map"}}}) }}
 -- Every labelled RFM segment (except no_purchase, given to non-buyers) has at least one cell of the map.
 with
 
