@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,6 +75,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, landing_dir: Path, entity: str) 
 
 
 def load_file(con: duckdb.DuckDBPyConnection, entity: str, path: Path) -> FileLoad:
+    ensure_raw_schema(con)
     result = FileLoad(entity=entity, source_file=path.name, file_hash=file_hash(path))
     already = con.execute(
         "select count(*) from raw.load_files where entity = ? and source_file = ? and file_hash = ?",
@@ -133,15 +135,17 @@ def _scan(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, list[str]]:
 
 
 def _csv_header(path: Path) -> list[str]:
+    # Only the header is read here; bad bytes further down are DuckDB's to reject row by row.
+    with path.open("rb") as handle:
+        head = handle.read(1 << 20).decode("utf-8", errors="replace").removeprefix("\ufeff")
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), None)
-    except UnicodeDecodeError:
-        raise UnreadableFileError(f"cannot read {path}: header is not UTF-8 text") from None
+        header = next(csv.reader(io.StringIO(head, newline="")), None)
     except csv.Error as error:
         raise UnreadableFileError(f"cannot read {path}: {error}") from None
     if not header:
         raise UnreadableFileError(f"cannot read {path}: empty file, no header row")
+    if any("\ufffd" in column for column in header):
+        raise UnreadableFileError(f"cannot read {path}: header is not UTF-8 text")
     return header
 
 

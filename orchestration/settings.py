@@ -49,7 +49,8 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         load_dotenv(Path.cwd() / ".env", override=False)
-        raw = {key: os.environ.get(key, default).strip() for key, default in DEFAULTS.items()}
+        # A blank value means "not set", as in a .env file with `SEGMENTS_AS_OF=`.
+        raw = {key: os.environ.get(key, "").strip() or default for key, default in DEFAULTS.items()}
         return cls(
             landing_dir=_path(raw["SEGMENTS_LANDING_DIR"]),
             warehouse=_path(raw["SEGMENTS_WAREHOUSE"]),

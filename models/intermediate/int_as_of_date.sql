@@ -6,14 +6,18 @@ orders as (
     where outcome = 'accepted'
 ),
 
+latest_order as (
+    select cast(max(order_ts) as date) as latest_order_date from orders
+),
+
 resolved as (
     select
         {% if var('as_of_date') %}
             cast('{{ var("as_of_date") }}' as date)
         {% else %}
-            cast(max(order_ts) as date)
+            latest_order_date
         {% endif %} as as_of_date
-    from orders
+    from latest_order
 )
 
 select * from resolved

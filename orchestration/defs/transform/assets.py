@@ -5,16 +5,9 @@ import json
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.dbt_project import dbt_project
+from orchestration.dbt_project import dbt_project, dbt_vars
 from orchestration.defs.transform.translator import LayerTranslator
 from orchestration.settings import Settings
-
-
-def dbt_vars(settings: Settings) -> dict[str, str | None]:
-    return {
-        "as_of_date": settings.as_of.isoformat() if settings.as_of else None,
-        "reporting_currency": settings.reporting_currency,
-    }
 
 
 @dbt_assets(

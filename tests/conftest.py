@@ -1,0 +1,54 @@
+"""Shared fixtures: every test works in its own landing zone, warehouse and publish folder."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.settings import DEFAULTS
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def point_settings_at(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every SEGMENTS_* setting into root (and clear any set by the caller)."""
+    for key in DEFAULTS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("SEGMENTS_LANDING_DIR", str(root / "landing"))
+    monkeypatch.setenv("SEGMENTS_WAREHOUSE", str(root / "warehouse.duckdb"))
+    monkeypatch.setenv("SEGMENTS_PUBLISH_DIR", str(root / "publish"))
+    (root / "landing").mkdir(exist_ok=True)
+    return root
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return point_settings_at(tmp_path, monkeypatch)
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `segments` console script as a user would."""
+    full_env = {**os.environ, **(env or {})}
+    script = Path(sys.executable).with_name("segments")
+    return subprocess.run(
+        [str(script), *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=600)
+
+
+def query(path: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()

@@ -1,0 +1,150 @@
+"""End to end as a user runs it: `segments demo`, then `segments run`, on the default settings."""
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.publish import PUBLISHED_TABLES, pii_columns
+from orchestration.settings import DEFAULTS
+from tests.conftest import run_cli
+
+VOCABULARIES = {
+    "value_tier": {"high", "mid", "low"},
+    "frequency_group": {"high", "low", "one_time"},
+    "lifecycle_stage": {"prospect", "new", "active", "silent", "churned"},
+    "business_segment": {"high_value", "potential", "new", "silent", "churned", "prospect"},
+}
+CONTRACT_COLUMNS = {
+    "customer_segments": {"customer_id", "as_of_date", "recency_days", "frequency", "monetary",
+                          "avg_order_value", "r_score", "f_score", "m_score", "rfm_segment",
+                          "value_tier", "frequency_group", "lifecycle_stage", "business_segment", "clv"},
+    "segment_summary": {"dimension", "segment", "customers", "revenue", "share_of_customers",
+                        "share_of_revenue"},
+    "customer_tags": {"customer_id", "tag", "tag_type", "valid_from", "valid_to"},
+    "segment_history": {"customer_id", "dimension", "segment", "valid_from", "valid_to"},
+    "load_audit": {"entity", "source_file", "rows_read", "rows_accepted", "rows_quarantined",
+                   "rows_duplicate", "loaded_at"},
+}
+RESULT_TABLES = ("customer_segments", "segment_summary", "customer_tags", "segment_history")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A fresh folder where a user runs `segments demo` with no settings at all."""
+    root = tmp_path_factory.mktemp("e2e")
+    env = {key: "" for key in DEFAULTS}
+    result = run_cli("demo", "--customers", "400", "--orders", "4000", cwd=root,
+                     env={**{k: v for k, v in os.environ.items() if k not in DEFAULTS}, **env})
+    return root, result
+
+
+def bi(root: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(root / "data" / "publish" / "bi.duckdb"), read_only=True)
+
+
+def snapshot(root: Path) -> dict[str, list[tuple]]:
+    with bi(root) as con:
+        return {t: con.execute(f"select * from {t} order by all").fetchall() for t in RESULT_TABLES}
+
+
+def test_demo_runs_and_reports(project):
+    root, result = project
+    assert result.returncode == 0, result.stderr
+    assert "as of 2026-10-30" in result.stdout
+    assert (root / "data" / "landing" / "customers.csv").exists()
+
+
+def test_every_input_customer_is_segmented_once(project):
+    root, _ = project
+    landing = root / "data" / "landing"
+    with bi(root) as con:
+        expected = duckdb.execute(
+            f"select count(distinct customer_id) from read_csv('{landing}/customers.csv', all_varchar=true)"
+        ).fetchone()[0]
+        assert con.execute("select count(*), count(distinct customer_id) from customer_segments").fetchone() == (
+            expected, expected)
+
+
+def test_codes_scores_and_shares_hold(project):
+    root, _ = project
+    with bi(root) as con:
+        for column, vocabulary in VOCABULARIES.items():
+            values = {v for (v,) in con.execute(f"select distinct {column} from customer_segments").fetchall()}
+            assert values <= vocabulary, column
+            assert len(values) >= 3, column
+        for score in ("r_score", "f_score", "m_score"):
+            low, high, nulls = con.execute(
+                f"select min({score}), max({score}), count(*) filter (where {score} is null) "
+                "from customer_segments").fetchone()
+            assert (low, high, nulls) == (1, 5, 0), score
+        sums = con.execute(
+            "select dimension, sum(share_of_customers), sum(share_of_revenue) from segment_summary group by 1"
+        ).fetchall()
+        assert len(sums) >= 4
+        for dimension, customers_share, revenue_share in sums:
+            assert customers_share == pytest.approx(1), dimension
+            assert revenue_share == pytest.approx(1), dimension
+
+
+def test_published_tables_carry_contract_columns_and_no_pii(project):
+    root, _ = project
+    current = root / "data" / "publish" / "current"
+    with bi(root) as con:
+        for table in PUBLISHED_TABLES:
+            columns = [row[0] for row in con.execute(f"describe {table}").fetchall()]
+            assert CONTRACT_COLUMNS.get(table, set()) <= set(columns), table
+            assert pii_columns(columns) == [], table
+            parquet_columns = [row[0] for row in duckdb.execute(
+                f"describe select * from read_parquet('{current / (table + '.parquet')}')").fetchall()]
+            assert parquet_columns == columns
+        values = " ".join(str(v) for row in con.execute("select * from customer_segments limit 500").fetchall()
+                          for v in row)
+    assert "@example.com" not in values and "+86" not in values
+
+
+def test_every_row_read_is_accounted_for(project):
+    root, _ = project
+    with bi(root) as con:
+        rows = con.execute(
+            "select entity, sum(rows_read), sum(rows_accepted), sum(rows_quarantined), sum(rows_duplicate) "
+            "from load_audit group by entity").fetchall()
+    assert {r[0] for r in rows} == {"customers", "orders", "order_items", "products"}
+    for entity, read, accepted, quarantined, duplicate in rows:
+        assert read == accepted + quarantined + duplicate, entity
+    orders = next(r for r in rows if r[0] == "orders")
+    assert orders[3] > 0 and orders[4] > 0  # the demo carries dirty rows and newer versions
+
+
+def test_rerun_on_the_same_input_publishes_identical_results(project):
+    root, _ = project
+    before = snapshot(root)
+    result = run_cli("run", cwd=root, env={k: "" for k in DEFAULTS})
+    assert result.returncode == 0, result.stderr
+    assert snapshot(root) == before
+    releases = [p for p in (root / "data" / "publish" / "releases").iterdir()]
+    assert len(releases) == 2
+
+
+def test_unreadable_file_fails_in_one_line_and_keeps_the_publication(project, tmp_path):
+    root, _ = project
+    copy = tmp_path / "copy"
+    shutil.copytree(root / "data", copy / "data", symlinks=True)
+    before = os.readlink(copy / "data" / "publish" / "current")
+    (copy / "data" / "landing" / "orders_9999.parquet").write_bytes(b"PAR1 truncated")
+    result = run_cli("run", cwd=copy, env={k: "" for k in DEFAULTS})
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "orders_9999.parquet" in lines[0]
+    assert os.readlink(copy / "data" / "publish" / "current") == before
+    assert snapshot(copy) == snapshot(root)
+
+
+def test_missing_landing_folder_is_named(tmp_path):
+    result = run_cli("run", cwd=tmp_path, env={**{k: "" for k in DEFAULTS},
+                                                 "SEGMENTS_LANDING_DIR": str(tmp_path / "nowhere")})
+    assert result.returncode != 0
+    assert "nowhere does not exist" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
