@@ -99,6 +99,14 @@ def _sql_list(values: list) -> str:
     return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
 
 
+def _struct_list(rows: list[dict]) -> str:
+    """Python dicts -> a DuckDB list-of-structs literal (cumulative shares as exact decimals)."""
+    def literal(value: object) -> str:
+        return "'" + value.replace("'", "''") + "'" if isinstance(value, str) else f"{value:f}"
+    return "[" + ", ".join(
+        "{" + ", ".join(f"'{k}': {literal(v)}" for k, v in row.items()) + "}" for row in rows) + "]"
+
+
 def _define_helpers(con: duckdb.DuckDBPyConnection, seed: int) -> None:
     # hash() of (row, field, seed) gives a reproducible uniform draw whatever the thread count.
     con.execute(f"create macro u(i, field) as (hash(i, field, {int(seed)}) % 1000000007)::double / 1000000007")
@@ -110,8 +118,7 @@ def _define_helpers(con: duckdb.DuckDBPyConnection, seed: int) -> None:
 
 def _customers_sql(spec: DemoSpec) -> str:
     span = (spec.end - spec.start).days
-    places = "[" + ", ".join(
-        "{'city': '%s', 'province': '%s', 'country': '%s'}" % p for p in PLACES) + "]"
+    places = _struct_list([{"city": c, "province": p, "country": k} for c, p, k in PLACES])
     return f"""
     create table gen_people as
     with base as (
@@ -165,12 +172,11 @@ def _customers_sql(spec: DemoSpec) -> str:
 
 
 def _orders_sql(spec: DemoSpec) -> str:
-    currencies = "[" + ", ".join(
-        "{'code': '%s', 'cum': %f, 'per_cny': %f}" % (c, sum(s for _, s, _ in CURRENCIES[: k + 1]), r)
-        for k, (c, _, r) in enumerate(CURRENCIES)) + "]"
-    statuses = "[" + ", ".join(
-        "{'code': '%s', 'cum': %f}" % (c, sum(s for _, s in STATUSES[: k + 1]))
-        for k, (c, _) in enumerate(STATUSES)) + "]"
+    currencies = _struct_list([
+        {"code": c, "cum": sum(share for _, share, _ in CURRENCIES[: k + 1]), "per_cny": r}
+        for k, (c, _, r) in enumerate(CURRENCIES)])
+    statuses = _struct_list([
+        {"code": c, "cum": sum(share for _, share in STATUSES[: k + 1])} for k, (c, _) in enumerate(STATUSES)])
     return f"""
     create table buyer_ranges as
     select i as customer_i, is_b2b, signup_day, churns, churn_day,

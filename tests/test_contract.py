@@ -26,7 +26,8 @@ def test_headers_normalise():
     assert normalise_column("signup-ts") == "signup_ts"
 
 
-@pytest.mark.parametrize("column", ["race", "Ethnicity", "religion", "Sexual Orientation", "political_affiliation", "民族", "宗教"])
+@pytest.mark.parametrize(
+    "column", ["race", "Ethnicity", "religion", "Sexual Orientation", "political_affiliation", "民族", "宗教"])
 def test_protected_attributes_are_recognised(column):
     assert is_protected(column)
 
