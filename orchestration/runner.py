@@ -38,7 +38,7 @@ def _newest_mtime(path: Path) -> float:
     return max((p.stat().st_mtime for p in path.rglob("*") if p.is_file()), default=0.0)
 
 
-def run_pipeline(log_file: Path) -> RunOutcome:
+def execute_job(log_file: Path) -> dg.ExecuteInProcessResult:
     """Execute the daily job; Dagster's and dbt's own output goes to log_file, not the terminal."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log), \
@@ -47,11 +47,15 @@ def run_pipeline(log_file: Path) -> RunOutcome:
         from orchestration.definitions import defs
 
         job = defs().resolve_job_def("segments_daily")
-        result = job.execute_in_process(
+        return job.execute_in_process(
             instance=dg.DagsterInstance.ephemeral(),
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
+
+
+def run_pipeline(log_file: Path) -> RunOutcome:
+    result = execute_job(log_file)
     failed_checks = [
         f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}"
         + (f" ({evaluation.description})" if evaluation.description else "")

@@ -109,3 +109,15 @@ def test_too_many_rejects_fail_the_run_and_publish_nothing(workspace, monkeypatc
     assert "orders: 33.3% of rows quarantined exceeds SEGMENTS_MAX_REJECT_RATE 5.0%" in outcome.reason
     assert "\n" not in outcome.reason
     assert not (workspace / "publish" / "bi.duckdb").exists()
+
+
+def test_a_failing_dbt_test_blocks_publication(workspace, monkeypatch):
+    monkeypatch.setenv("SEGMENTS_AS_OF", "2026-06-30")
+    monkeypatch.setenv("SEGMENTS_MAX_REJECT_RATE", "0.5")
+    monkeypatch.setenv("SEGMENTS_REPORTING_CURRENCY", "ZZZ")  # no fx rates: nothing can convert
+    write_landing(workspace)
+    outcome = run_pipeline(workspace / "run.log")
+    assert not outcome.success
+    assert "blocking check failed" in outcome.reason
+    assert outcome.failed_checks == ["assert_reporting_currency_has_fx_rates on reference/fx_rates"]
+    assert not (workspace / "publish").exists()
