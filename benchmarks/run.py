@@ -43,15 +43,8 @@ PLAIN_RFM = """
 """
 
 
-def step_seconds(result: dg.ExecuteInProcessResult) -> dict[str, float]:
-    started: dict[str, float] = {}
-    seconds: dict[str, float] = {}
-    for event in result.all_events:
-        if event.is_step_start:
-            started[event.step_key] = event.timestamp
-        elif event.is_step_success or event.is_step_failure:
-            seconds[event.step_key] = event.timestamp - started[event.step_key]
-    return seconds
+def step_seconds(instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult) -> dict[str, float]:
+    return {s.step_key: s.end_time - s.start_time for s in instance.get_run_step_stats(result.run_id)}
 
 
 def dbt_split(target: Path) -> dict[str, float]:
@@ -78,12 +71,13 @@ def bench(orders: int, workdir: Path) -> dict:
     from orchestration.runner import execute_job
     from orchestration.settings import PROJECT_ROOT
 
+    instance = dg.DagsterInstance.ephemeral()
     began = time.perf_counter()
-    result = execute_job(workdir / "run.log")
+    result = execute_job(workdir / "run.log", instance)
     total = time.perf_counter() - began
     if not result.success:
         sys.exit(f"run failed at {orders} orders; see {workdir / 'run.log'}")
-    steps = step_seconds(result)
+    steps = step_seconds(instance, result)
     split = dbt_split(PROJECT_ROOT / "target")
     dbt_seconds = steps["dbt_models"]
     phases = {

@@ -38,7 +38,7 @@ def _newest_mtime(path: Path) -> float:
     return max((p.stat().st_mtime for p in path.rglob("*") if p.is_file()), default=0.0)
 
 
-def execute_job(log_file: Path) -> dg.ExecuteInProcessResult:
+def execute_job(log_file: Path, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
     """Execute the daily job; Dagster's and dbt's own output goes to log_file, not the terminal."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log), \
@@ -48,7 +48,7 @@ def execute_job(log_file: Path) -> dg.ExecuteInProcessResult:
 
         job = defs().resolve_job_def("segments_daily")
         return job.execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(),
+            instance=instance or dg.DagsterInstance.ephemeral(),
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
