@@ -1,6 +1,9 @@
 """Resources and the executor shared by every asset."""
 
+import shutil
+import sys
 from functools import cached_property
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -20,10 +23,16 @@ class InProcessVersionDbtResource(DbtCliResource):
         return version.parse(dbt_core_version)
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this interpreter, so that an unactivated virtualenv still works."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
     # DuckDB allows one writer process: every step runs in the run's own process, one after another.
     return dg.Definitions(
-        resources={"dbt": InProcessVersionDbtResource(project_dir=dbt_project)},
+        resources={"dbt": InProcessVersionDbtResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
         executor=dg.in_process_executor,
     )
