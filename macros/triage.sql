@@ -1,19 +1,69 @@
 {#- Give every staged row exactly one outcome, so that rows read = accepted + quarantined + duplicate:
-    - quarantined: it broke a rule (reject_reason is set);
-    - accepted: the latest valid version of its key (latest updated_at, then latest load, file, row);
-    - duplicate: an older or repeated valid version of a key that has an accepted row. -#}
+    - duplicate: the row belongs to an older version of its file (same name, loaded again changed),
+      or is an older or identical version of a key that has an accepted row;
+    - quarantined: it broke a rule (reject_reason), or it has the same key and the same updated_at
+      as the accepted row but different content (conflicting_duplicate);
+    - accepted: the latest valid version of its key (latest updated_at, then load, file, row). -#}
 {% macro triage_versions(relation, key, has_updated_at=true) -%}
+    {%- set version_order -%}
+        {% if has_updated_at %}updated_at desc nulls last,{% endif %}
+        _loaded_at desc, _source_file desc, _row_number desc
+    {%- endset -%}
+    with hashed as (
+        select
+            *,
+            md5(cast(row(*columns(* exclude (
+                _source_file, _file_hash, _row_number, _loaded_at, reject_reason
+            ))) as varchar)) as _content_hash,
+            _loaded_at = max(_loaded_at) over (partition by _source_file) as _is_current_file
+        from {{ relation }}
+    ),
+
+    ranked as (
+        select
+            *,
+            row_number() over candidates as _version_rank,
+            first_value(_content_hash) over candidates as _winner_hash,
+            {% if has_updated_at %}
+            first_value(updated_at) over candidates as _winner_updated_at
+            {% else %}
+            cast(null as timestamp) as _winner_updated_at
+            {% endif %}
+        from hashed
+        window candidates as (
+            partition by {{ key }}, (reject_reason is null and _is_current_file)
+            order by {{ version_order }}
+        )
+    ),
+
+    labelled as (
+        select
+            *,
+            not _is_current_file as _is_superseded_file,
+            _is_current_file
+                and reject_reason is null
+                and _version_rank > 1
+                and _content_hash != _winner_hash
+                {% if has_updated_at %}and updated_at is not distinct from _winner_updated_at{% endif %}
+                as _is_conflict
+        from ranked
+    )
+
     select
-        *,
+        * exclude (
+            reject_reason, _content_hash, _is_current_file, _version_rank, _winner_hash,
+            _winner_updated_at, _is_superseded_file, _is_conflict
+        ),
         case
-            when reject_reason is not null then 'quarantined'
-            when row_number() over (
-                partition by {{ key }}, reject_reason is null
-                order by
-                    {% if has_updated_at %}updated_at desc nulls last,{% endif %}
-                    _loaded_at desc, _source_file desc, _row_number desc
-            ) = 1 then 'accepted'
+            when _is_superseded_file then null
+            when _is_conflict then 'conflicting_duplicate'
+            else reject_reason
+        end as reject_reason,
+        case
+            when _is_superseded_file then 'duplicate'
+            when reject_reason is not null or _is_conflict then 'quarantined'
+            when _version_rank = 1 then 'accepted'
             else 'duplicate'
         end as outcome
-    from {{ relation }}
+    from labelled
 {%- endmacro %}

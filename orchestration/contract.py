@@ -21,6 +21,14 @@ ENTITY_COLUMNS: dict[str, tuple[str, ...]] = {
 
 REQUIRED_ENTITIES = ("customers", "orders")
 
+# Columns a file must have for its rows to mean anything (keys and required timestamps).
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_id", "signup_ts"),
+    "orders": ("order_id", "customer_id", "order_ts"),
+    "order_items": ("order_id", "line_no"),
+    "products": ("product_id",),
+}
+
 # Protected attributes are never classified on, whatever a file carries (CONTRACT section 1).
 PROTECTED_COLUMNS = frozenset({
     "race", "ethnicity", "ethnic_group", "religion", "religious_affiliation", "faith",

@@ -18,9 +18,6 @@ def dbt_vars(settings: Settings) -> dict[str, str | None]:
 # Parsing with the run's own settings and vars lets `dbt build` reuse the parse instead of starting over.
 _settings = Settings.from_env()
 _settings.export_to_environ()
-dbt_project = DbtProject(
-    project_dir=PROJECT_ROOT,
-    profiles_dir=PROJECT_ROOT,
-    prepare_project_cli_args=["parse", "--quiet", "--vars", json.dumps(dbt_vars(_settings))],
-)
+PREPARE_ARGS = ["parse", "--quiet", "--vars", json.dumps(dbt_vars(_settings))]
+dbt_project = DbtProject(project_dir=PROJECT_ROOT, profiles_dir=PROJECT_ROOT, prepare_project_cli_args=PREPARE_ARGS)
 dbt_project.prepare_if_dev()

@@ -14,6 +14,7 @@ import duckdb
 from orchestration.contract import (
     ENTITY_COLUMNS,
     METADATA_COLUMNS,
+    REQUIRED_COLUMNS,
     entity_of,
     is_protected,
     normalise_column,
@@ -87,6 +88,9 @@ def load_file(con: duckdb.DuckDBPyConnection, entity: str, path: Path) -> FileLo
     con.execute("begin transaction")
     try:
         scan, columns = _scan(con, path)
+        missing = [c for c in REQUIRED_COLUMNS[entity] if c not in columns]
+        if missing:
+            raise UnreadableFileError(f"cannot read {path}: no column {', '.join(missing)} (required for {entity})")
         kept = [c for c in columns if not is_protected(c)]
         result.dropped_columns = [c for c in columns if is_protected(c)]
         _add_missing_columns(con, entity, kept)
@@ -106,6 +110,9 @@ def load_file(con: duckdb.DuckDBPyConnection, entity: str, path: Path) -> FileLo
             [entity, path.name, result.file_hash, result.rows_read, result.rows_malformed,
              result.dropped_columns, loaded_at])
         con.execute("commit")
+    except UnreadableFileError:
+        con.execute("rollback")
+        raise
     except duckdb.Error as error:
         con.execute("rollback")
         first_line = str(error).strip().splitlines()[0]
@@ -118,6 +125,10 @@ def _scan(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, list[str]]:
     literal = "'" + str(path).replace("'", "''") + "'"
     if path.suffix.lower() == ".parquet":
         described = con.execute(f"describe select * from read_parquet({literal})").fetchall()
+        nested = [f"{name} ({kind})" for name, kind, *_ in described if kind.endswith("]") or "(" in kind
+                  and kind.split("(")[0] in ("STRUCT", "MAP", "UNION")]
+        if nested:
+            raise UnreadableFileError(f"cannot read {path}: nested columns are not in the contract: {nested}")
         names = [row[0] for row in described]
         columns = [normalise_column(n) for n in names]
         casts = ", ".join(f'cast("{n}" as varchar) as "{c}"' for n, c in zip(names, columns, strict=True))

@@ -17,13 +17,15 @@ PUBLISHED_TABLES = (
     "customer_tags",
     "segment_history",
     "load_audit",
+    "customer_identity_map",
+    "data_completeness",
 )
 
 # Direct identifiers never leave the warehouse (CONTRACT section 4).
 PII_COLUMN = re.compile(
     r"(^|_)(name|email|e_mail|phone|mobile|tel|address|street)(_|$)|姓名|电话|手机|邮箱|地址"
 )
-ALLOWED_NAMED_COLUMNS = frozenset({"product_name"})
+ALLOWED_NAMED_COLUMNS = frozenset({"product_name", "column_name"})
 BI_STORAGE_VERSION = "v1.4.0"
 
 

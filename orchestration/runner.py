@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.dbt_project import dbt_project
+from orchestration.dbt_project import PREPARE_ARGS, dbt_project
 from orchestration.settings import PROJECT_ROOT
 
 DBT_SOURCES = ("models", "macros", "seeds", "tests/dbt", "dbt_project.yml", "profiles.yml")
@@ -29,7 +29,10 @@ def ensure_manifest() -> None:
         newest = max(_newest_mtime(PROJECT_ROOT / name) for name in DBT_SOURCES)
         if newest <= built:
             return
-    dbt_project.preparer.prepare(dbt_project)
+    from orchestration.defs.resources import dbt_resource
+
+    # the same parse as dbt_project's preparer, with the dbt installed beside this interpreter
+    dbt_resource().cli(PREPARE_ARGS, target_path=dbt_project.target_path).wait()
 
 
 def _newest_mtime(path: Path) -> float:

@@ -5,14 +5,25 @@ as_of as (
     select as_of_date from {{ ref('int_as_of_date') }}
 ),
 
+identities as (
+    select * from {{ ref('int_customers_merged') }}
+),
+
 customers as (
-    select * from {{ ref('int_customers_triaged') }}
-    where outcome = 'accepted'
+    -- one row per person: the canonical id of each merged group
+    select
+        standardised.*,
+        count(*) over (partition by identities.canonical_customer_id) as merged_customer_ids
+    from {{ ref('int_customers_standardised') }} as standardised
+    inner join identities on standardised.customer_id = identities.customer_id
+    qualify not identities.is_merged
 ),
 
 orders as (
-    select converted.*
-    from {{ ref('int_orders_converted') }} as converted, as_of
+    select converted.* replace (identities.canonical_customer_id as customer_id)
+    from {{ ref('int_orders_converted') }} as converted
+    inner join identities on converted.customer_id = identities.customer_id
+    cross join as_of
     where converted.order_date <= as_of.as_of_date
 ),
 
@@ -66,6 +77,7 @@ joined as (
         customers.acquisition_channel,
         cast(customers.signup_ts as date) as signup_date,
         coalesce(customers.marketing_opt_out, false) as marketing_opt_out,
+        customers.merged_customer_ids,
         as_of.as_of_date,
         coalesce(order_counts.orders_placed, 0) as orders_placed,
         coalesce(order_counts.cancelled_orders, 0) as cancelled_orders,

@@ -13,6 +13,7 @@ published as (
         signup_date,
         tenure_days,
         marketing_opt_out,
+        merged_customer_ids,
         orders_placed,
         cancelled_orders,
         refunded_orders,

@@ -29,10 +29,11 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
+def dbt_resource() -> InProcessVersionDbtResource:
+    return InProcessVersionDbtResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
     # DuckDB allows one writer process: every step runs in the run's own process, one after another.
-    return dg.Definitions(
-        resources={"dbt": InProcessVersionDbtResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
-        executor=dg.in_process_executor,
-    )
+    return dg.Definitions(resources={"dbt": dbt_resource()}, executor=dg.in_process_executor)

@@ -1,0 +1,74 @@
+-- One person under several customer ids (same normalised email or phone) is merged into the id
+-- that signed up first; matched_on says which key made the match.
+with
+
+customers as (
+    select * from {{ ref('int_customers_standardised') }}
+),
+
+keys as (
+    select customer_id, 'email' as key_type, email as key_value from customers where email is not null
+    union all
+    select customer_id, 'phone' as key_type, phone as key_value from customers where phone is not null
+),
+
+edges as (
+    select distinct
+        a.customer_id as customer_id,
+        b.customer_id as other_id
+    from keys as a
+    inner join keys as b
+        on a.key_type = b.key_type and a.key_value = b.key_value and a.customer_id != b.customer_id
+),
+
+reachable as (
+    -- connected components: an email match and a phone match chain into one person
+    with recursive walk(customer_id, other_id) as (
+        select customer_id, other_id from edges
+        union
+        select walk.customer_id, edges.other_id
+        from walk
+        inner join edges on walk.other_id = edges.customer_id
+    )
+    select * from walk
+),
+
+components as (
+    select customer_id, customer_id as member_id from customers
+    union
+    select customer_id, other_id as member_id from reachable
+),
+
+canonical as (
+    select
+        components.customer_id,
+        arg_min(
+            components.member_id,
+            (members.signup_ts, components.member_id)
+        ) as canonical_customer_id
+    from components
+    inner join customers as members on components.member_id = members.customer_id
+    group by components.customer_id
+),
+
+matched_keys as (
+    select
+        a.customer_id,
+        string_agg(distinct a.key_type, '+' order by a.key_type) as matched_on
+    from keys as a
+    inner join keys as b
+        on a.key_type = b.key_type and a.key_value = b.key_value and a.customer_id != b.customer_id
+    group by a.customer_id
+),
+
+merged as (
+    select
+        canonical.customer_id,
+        canonical.canonical_customer_id,
+        canonical.customer_id != canonical.canonical_customer_id as is_merged,
+        matched_keys.matched_on
+    from canonical
+    left join matched_keys on canonical.customer_id = matched_keys.customer_id
+)
+
+select * from merged

@@ -1,0 +1,22 @@
+-- Accepted customers with the country mapped to ISO-3166 alpha-2 (NULL when the name is unknown,
+-- never guessed).
+with
+
+customers as (
+    select * from {{ ref('int_customers_triaged') }}
+    where outcome = 'accepted'
+),
+
+country_aliases as (
+    select lower(alias) as alias, country_code from {{ ref('country_aliases') }}
+),
+
+standardised as (
+    select
+        customers.* exclude (outcome, reject_reason),
+        country_aliases.country_code
+    from customers
+    left join country_aliases on customers.country = country_aliases.alias
+)
+
+select * from standardised
