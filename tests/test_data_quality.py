@@ -1,0 +1,171 @@
+"""The data-quality guard on a dirty landing zone whose every bad row is planted and counted."""
+
+import json
+import os
+import shutil
+
+import dagster as dg
+import pytest
+
+from orchestration.defs.sensors import landing_zone_sensor
+from orchestration.runner import run_pipeline
+from tests import dirty
+from tests.conftest import point_settings_at, query, write_csv
+
+
+@pytest.fixture(scope="module")
+def dirty_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dirty")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        point_settings_at(root, monkeypatch)
+        monkeypatch.setenv("SEGMENTS_AS_OF", dirty.AS_OF)
+        monkeypatch.setenv("SEGMENTS_MAX_REJECT_RATE", "0.5")
+        expected = dirty.build(root / "landing")
+        outcome = run_pipeline(root / "run.log")
+    assert outcome.success, outcome.reason
+    return root, expected
+
+
+def test_every_planted_row_is_quarantined_with_its_reason(dirty_run):
+    root, expected = dirty_run
+    found = query(root / "warehouse.duckdb", "select entity, reason, count(*) from marts.quarantine group by all")
+    assert {(entity, reason): n for entity, reason, n in found} == dict(expected.quarantined)
+
+
+def test_quarantined_rows_keep_their_original_values(dirty_run):
+    root, _ = dirty_run
+    [(record,)] = query(root / "warehouse.duckdb",
+                        "select original_record from marts.quarantine where reason = 'conflicting_duplicate' "
+                        "and entity = 'customers'")
+    assert json.loads(record)["city"] == "天津"
+    lines = query(root / "warehouse.duckdb",
+                  "select line, original_record from marts.quarantine where reason = 'malformed_row' "
+                  "and entity = 'customers'")
+    assert lines[0][0] > 1 and lines[0][1].startswith("toolong,")
+
+
+def test_reconciliation_holds_exactly(dirty_run):
+    root, expected = dirty_run
+    audit = query(root / "publish" / "bi.duckdb",
+                  "select entity, rows_read, rows_accepted, rows_quarantined, rows_duplicate from load_audit")
+    for entity, read, accepted, quarantined, duplicate in audit:
+        assert read == expected.rows_read[entity], entity
+        assert quarantined == sum(n for (e, _), n in expected.quarantined.items() if e == entity), entity
+        assert duplicate == expected.duplicates[entity], entity
+        assert read == accepted + quarantined + duplicate
+
+
+def test_good_rows_are_unaffected_and_one_person_counts_once(dirty_run):
+    root, expected = dirty_run
+    rows = dict(((cid, (freq, monetary))) for cid, freq, monetary in query(
+        root / "publish" / "bi.duckdb", "select customer_id, frequency, monetary from customer_segments"))
+    assert set(rows) == set(expected.frequency)  # g021 is folded into g004; quarantined ids are absent
+    for cid, frequency in expected.frequency.items():
+        assert rows[cid] == (frequency, expected.monetary[cid]), cid
+    identity = query(root / "publish" / "bi.duckdb",
+                     "select customer_id, canonical_customer_id, matched_on from customer_identity_map "
+                     "where is_merged")
+    assert identity == [("g021", "g004", "email")]
+
+
+def test_protected_columns_never_reach_the_warehouse(dirty_run):
+    root, _ = dirty_run
+    [(dropped,)] = query(root / "publish" / "bi.duckdb",
+                         "select dropped_columns from load_audit where entity = 'customers'")
+    assert set(dropped.split(",")) == {"religion", "民族"}
+    columns = {c for (c,) in query(root / "warehouse.duckdb",
+                                   "select column_name from information_schema.columns")}
+    assert not columns & {"religion", "民族"}
+
+
+def test_values_are_standardised(dirty_run):
+    root, _ = dirty_run
+    rows = {r[0]: r[1:] for r in query(root / "warehouse.duckdb", """
+        select customer_id, gender, city, country_code, email, phone, company_name
+        from intermediate.int_customers_standardised""")}
+    assert rows["g008"][:5] == ("male", "北京", "CN", "g008@example.com", "+8613800130008")
+    assert rows["g007"][2] == "CN"  # PRC
+    assert rows["g001"][0:2] == ("female", "北京")  # 女, 北京市; the later of two conflicting rows
+    assert rows["g006"][5] == "华兴, 科技\n有限公司"
+    completeness = dict((c, m) for c, m in query(
+        root / "publish" / "bi.duckdb",
+        "select column_name, rows_missing from data_completeness where entity = 'customers'"))
+    assert completeness["birth_date"] == len(rows)  # not in the file: counted missing, never invented
+    assert completeness["email"] == 0
+
+
+def test_validation_report_and_checks_are_written(dirty_run):
+    root, _ = dirty_run
+    report = root / "publish" / "quality"
+    assert {p.name for p in report.iterdir()} >= {"index.html", "raw_orders.html", "stg_orders.html"}
+    assert "expect_column_values_to_be_in_set" in (report / "stg_orders.html").read_text()
+
+
+def test_above_the_reject_rate_the_run_fails_naming_entity_and_share(workspace, monkeypatch):
+    monkeypatch.setenv("SEGMENTS_AS_OF", dirty.AS_OF)
+    monkeypatch.setenv("SEGMENTS_MAX_REJECT_RATE", "0.1")
+    dirty.build(workspace / "landing")
+    outcome = run_pipeline(workspace / "run.log")
+    assert not outcome.success
+    assert "customers: " in outcome.reason and "exceeds SEGMENTS_MAX_REJECT_RATE 10.0%" in outcome.reason
+    assert not (workspace / "publish" / "bi.duckdb").exists()
+
+
+def test_a_critical_expectation_blocks_and_a_warning_does_not(workspace, monkeypatch):
+    monkeypatch.setenv("SEGMENTS_AS_OF", dirty.AS_OF)
+    monkeypatch.setenv("SEGMENTS_MAX_REJECT_RATE", "0.9")
+    write_csv(workspace / "landing" / "customers.csv", ["customer_id", "signup_ts"],
+              [[f"c{i}", "2025-01-01"] for i in range(10)])
+    # half the orders cancelled: a warning (more than 30%), the run still publishes
+    write_csv(workspace / "landing" / "orders_1.csv", dirty.ORDER_HEADER,
+              [[f"o{i}", f"c{i}", "2026-01-01", "cancelled" if i % 2 else "completed", "CNY", "10", "", ""]
+               for i in range(10)])
+    outcome = run_pipeline(workspace / "run.log")
+    assert outcome.success, outcome.reason
+    assert "stg_orders" in (workspace / "publish" / "quality" / "stg_orders.html").read_text()
+    # a fifth of the orders without a customer: critical on the raw suite, nothing new is published
+    write_csv(workspace / "landing" / "orders_2.csv", dirty.ORDER_HEADER,
+              [[f"x{i}", "" if i < 8 else "c1", "2026-01-02", "completed", "CNY", "10", "", ""] for i in range(10)])
+    before = os.readlink(workspace / "publish" / "current")
+    outcome = run_pipeline(workspace / "run.log")
+    assert not outcome.success
+    assert "gx_raw_orders on raw/orders" in outcome.reason
+    assert os.readlink(workspace / "publish" / "current") == before
+
+
+def test_new_and_changed_files_are_picked_up_and_old_versions_superseded(workspace, monkeypatch):
+    monkeypatch.setenv("SEGMENTS_AS_OF", dirty.AS_OF)
+    landing = workspace / "landing"
+    write_csv(landing / "customers.csv", ["customer_id", "signup_ts"], [["c1", "2025-01-01"], ["c2", "2025-01-01"]])
+    write_csv(landing / "orders_1.csv", dirty.ORDER_HEADER,
+              [["o1", "c1", "2026-01-01", "completed", "CNY", "10", "", ""]])
+    assert run_pipeline(workspace / "run.log").success
+    # a new file, and the first file re-exported with a corrected amount
+    write_csv(landing / "orders_2.csv", dirty.ORDER_HEADER,
+              [["o2", "c2", "2026-02-01", "completed", "CNY", "20", "", ""]])
+    write_csv(landing / "orders_1.csv", dirty.ORDER_HEADER,
+              [["o1", "c1", "2026-01-01", "completed", "CNY", "15", "", ""]])
+    assert run_pipeline(workspace / "run.log").success
+    audit = query(workspace / "publish" / "bi.duckdb", """
+        select source_file, rows_read, rows_accepted, rows_duplicate from load_audit
+        where entity = 'orders' order by loaded_at, source_file""")
+    assert audit == [("orders_1.csv", 1, 0, 1), ("orders_1.csv", 1, 1, 0), ("orders_2.csv", 1, 1, 0)]
+    monetary = dict(query(workspace / "publish" / "bi.duckdb", "select customer_id, monetary from customer_segments"))
+    assert monetary == {"c1": 15, "c2": 20}
+
+
+def test_sensor_requests_a_run_for_new_or_changed_files_only(workspace):
+    landing = workspace / "landing"
+    write_csv(landing / "customers.csv", ["customer_id"], [["c1"]])
+    first = landing_zone_sensor(dg.build_sensor_context())
+    assert isinstance(first, dg.RunRequest)
+    context = dg.build_sensor_context(cursor=json.dumps(
+        {p.name: f"{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in landing.iterdir()}))
+    assert isinstance(landing_zone_sensor(context), dg.SkipReason)
+    write_csv(landing / "orders_new.csv", ["order_id"], [["o1"]])
+    request = landing_zone_sensor(context)
+    assert isinstance(request, dg.RunRequest)
+    assert request.tags["segments/new_files"] == "orders_new.csv"
+    (landing / "notes.txt").write_text("not an entity file")
+    shutil.copy(landing / "orders_new.csv", landing / "readme.csv")
+    assert isinstance(landing_zone_sensor(context), dg.SkipReason)
