@@ -87,7 +87,7 @@ def test_every_row_is_accounted_for(landing):
     landing, outcome = landing
     assert outcome.success, outcome.reason
     warehouse = landing / "warehouse.duckdb"
-    reasons = query(warehouse, "select entity, reason from marts.quarantine order by 1, 2")
+    reasons = query(warehouse, "select entity, reason from quarantine order by 1, 2")
     assert reasons == [
         ("customers", "missing_customer_id"),
         ("orders", "negative_amount"),
@@ -120,4 +120,5 @@ def test_a_failing_dbt_test_blocks_publication(workspace, monkeypatch):
     assert not outcome.success
     assert "blocking check failed" in outcome.reason
     assert outcome.failed_checks == ["assert_reporting_currency_has_fx_rates on reference/fx_rates"]
-    assert not (workspace / "publish").exists()
+    assert not (workspace / "publish" / "bi.duckdb").exists()
+    assert not (workspace / "publish" / "current").exists()

@@ -1,4 +1,6 @@
 -- Every rejected row with its reason and its original values (warehouse only: it may hold PII).
+-- CONTRACT section 2 names it `quarantine`, so it lives in the warehouse's default schema.
+{{ config(schema='main') }}
 with
 
 malformed as (
