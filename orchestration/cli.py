@@ -7,6 +7,7 @@ import sys
 
 import duckdb
 
+from orchestration import rules
 from orchestration.demo import DemoSpec, generate
 from orchestration.settings import DEFAULTS, HELP, Settings, SettingsError
 
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="generate a sample landing zone into SEGMENTS_LANDING_DIR and run on it")
     gen = commands.add_parser("generate", help="only generate the sample landing zone (no run)")
+    commands.add_parser("check-rules", help="validate segments.yml without running anything")
     for sub in (demo, gen):
         sub.add_argument("--customers", type=int, default=DemoSpec.customers)
         sub.add_argument("--orders", type=int, default=DemoSpec.orders)
@@ -48,6 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"segments: {error}", file=sys.stderr)
         return 2
+    if args.command == "check-rules":
+        try:
+            compiled = rules.load()
+        except rules.RulesError as error:
+            print(f"segments: {error}", file=sys.stderr)
+            return 2
+        print(f"segments.yml is valid: {len(compiled['dimensions'])} dimension(s), {len(compiled['tags'])} tag(s)")
+        return 0
     if args.command in ("demo", "generate"):
         spec = DemoSpec(customers=args.customers, orders=args.orders, seed=args.seed,
                         file_format=args.format, with_items=not args.no_items)

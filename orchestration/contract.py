@@ -17,6 +17,11 @@ ENTITY_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "order_items": ("order_id", "line_no", "product_id", "quantity", "unit_price"),
     "products": ("product_id", "product_name", "category", "subcategory", "brand"),
+    "marketing_spend": ("spend_date", "channel", "spend", "currency"),
+    "web_events": (
+        "event_id", "customer_id", "session_id", "event_ts", "event_type", "page_category", "dwell_seconds",
+    ),
+    "feedback": ("customer_id", "survey_ts", "nps_score", "csat_score", "comment"),
 }
 
 REQUIRED_ENTITIES = ("customers", "orders")
@@ -27,6 +32,9 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "orders": ("order_id", "customer_id", "order_ts"),
     "order_items": ("order_id", "line_no"),
     "products": ("product_id",),
+    "marketing_spend": ("spend_date", "channel", "spend"),
+    "web_events": ("event_id", "event_ts"),
+    "feedback": ("customer_id", "survey_ts"),
 }
 
 # Protected attributes are never classified on, whatever a file carries (CONTRACT section 1).

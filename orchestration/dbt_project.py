@@ -1,18 +1,29 @@
 """The dbt project as Dagster sees it (kept in its own module so `dagster-dbt project prepare-and-package` finds it)."""
 
 import json
+from typing import Any
 
 from dagster_dbt import DbtProject
 
+from orchestration import rules
 from orchestration.settings import PROJECT_ROOT, Settings
 
 
-def dbt_vars(settings: Settings) -> dict[str, str | None]:
-    """The dbt vars that come from the environment; every other var keeps its dbt_project.yml value."""
+def dbt_vars(settings: Settings, compiled: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The dbt vars of a run: settings from the environment, parameters and rules from segments.yml."""
+    compiled = compiled if compiled is not None else rules.load()
     return {
         "as_of_date": settings.as_of.isoformat() if settings.as_of else None,
         "reporting_currency": settings.reporting_currency,
+        **compiled["parameters"],
+        "segment_rules": {"dimensions": compiled["dimensions"], "tags": compiled["tags"]},
     }
+
+
+def build_args(settings: Settings) -> list[str]:
+    # unit tests belong to CI (pytest), not to production runs: an analyst's threshold change must
+    # change the segments, not fail the run
+    return ["build", "--exclude", "resource_type:unit_test", "--vars", json.dumps(dbt_vars(settings))]
 
 
 # Parsing with the run's own settings and vars lets `dbt build` reuse the parse instead of starting over.

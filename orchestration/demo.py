@@ -78,6 +78,9 @@ def generate(landing_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[str, int]:
             con, f"(select * exclude (order_ts_value) from gen_orders "
                  f"where year(order_ts_value) = {year} order by order_id)",
             landing_dir / f"orders_{year}.{spec.file_format}", spec)
+    con.execute(_behaviour_sql(spec))
+    for entity in ("web_events", "feedback", "marketing_spend"):
+        counts[entity] = _write(con, f"gen_{entity}", landing_dir / f"{entity}.{spec.file_format}", spec)
     if spec.with_items:
         con.execute(_products_sql())
         con.execute(_items_sql())
@@ -266,6 +269,96 @@ from (select order_id as dirty_id, u(hash(order_id), 'kind') as k from gen_order
       where u(hash(order_id), 'dirt') < 0.01) as dirty
 where gen_orders.order_id = dirty.dirty_id;
 """
+
+
+# acquisition cost per new customer by channel (CNY): spend is drawn around it
+CHANNEL_CAC = {"search": 80, "social": 60, "referral": 20, "store": 120, "partner": 100}
+EVENT_TYPES = [("page_view", 0.70), ("click", 0.90), ("add_to_cart", 0.97), ("search", 1.0)]
+
+
+def _behaviour_sql(spec: DemoSpec) -> str:
+    """Web sessions, surveys and marketing spend, correlated with each customer's activity and churn."""
+    categories = _sql_list([c for c, _ in CATEGORIES])
+    event_types = _struct_list([{"code": c, "cum": cum} for c, cum in EVENT_TYPES])
+    cac = _struct_list([{"channel": c, "cac": v} for c, v in CHANNEL_CAC.items()])
+    events = spec.orders * 2
+    return f"""
+    create table gen_web_events as
+    with visitors as (
+        -- active buyers browse more; prospects browse too (some browse without buying);
+        -- one event in six is an anonymous visitor
+        select i, weight, signup_day,
+            case when churns then churn_day else date '{spec.end}' end as last_day,
+            sum(sqrt(weight) + 0.3) over (order by i) - (sqrt(weight) + 0.3) as cum_from
+        from gen_people
+    ),
+    picks as (
+        select e, u(e, 'visitor') * (select sum(sqrt(weight) + 0.3) from gen_people) as point
+        from range(1, {events} + 1) as t(e)
+    ),
+    owned as (
+        select p.e, v.* from picks as p asof join visitors as v on p.point >= v.cum_from
+    ),
+    timed as (
+        select *,
+            last_day - to_days(floor(pow(u(e, 'when'), 2) * greatest(date_diff('day', signup_day, last_day), 0))::int)
+              + to_seconds(floor(u(e, 'sec') * 86400)::bigint) as ts
+        from owned
+    )
+    select
+        printf('E%011d', e) as event_id,
+        case when u(e, 'anon') < 0.17 then null else printf('C%08d', i) end as customer_id,
+        printf('S%08d-%04d', i, floor(u(e, 'session') * 40)::int) as session_id,
+        strftime(ts, '%Y-%m-%dT%H:%M:%S') as event_ts,
+        list_filter({event_types}, lambda x: x.cum >= u(e, 'type'))[1].code as event_type,
+        case when u(e, 'cat') < 0.85 then pick({categories}, i + floor(u(e, 'cat2') * 1.6)::int, 'pc') end as page_category,
+        round(exp(3.3 + 0.8 * normal(e, 'dwell')), 1) as dwell_seconds
+    from timed
+    order by e;
+
+    create table gen_feedback as
+    with surveyed as (
+        select i, churns, signup_day, weight,
+            case when churns then churn_day else date '{spec.end}' end as last_day
+        from gen_people
+        where weight > 0 and u(i, 'survey') < 0.35
+    ),
+    surveys as (
+        select s.*, k from surveyed as s, range(1, 3) as t(k)
+        where k = 1 or u(i, 'second') < 0.3
+    )
+    select
+        printf('C%08d', i) as customer_id,
+        strftime(last_day - to_days(floor(u(i * 7 + k, 'sd') * greatest(date_diff('day', signup_day, last_day), 1))::int),
+                 '%Y-%m-%dT%H:%M:%S') as survey_ts,
+        -- customers who leave were less satisfied
+        least(10, greatest(0, round(case when churns then 5.5 else 8.2 end + 2.0 * normal(i * 7 + k, 'nps'))))::int as nps_score,
+        case when u(i * 7 + k, 'csat') < 0.7 then least(5, greatest(1, round(case when churns then 2.8 else 4.1 end + normal(i * 7 + k, 'cs')))) end::int as csat_score,
+        case when u(i * 7 + k, 'comment') < 0.2 then pick(['物流很快', '质量不错', 'too slow', '客服态度好', 'price too high'], i + k, 'cm') end as comment
+    from surveys
+    order by customer_id, survey_ts;
+
+    create table gen_marketing_spend as
+    with months as (
+        select cast(m as date) as month
+        from range(date_trunc('month', date '{spec.start}' - interval 365 day), date '{spec.end}', interval 1 month) as t(m)
+    ),
+    acquired as (
+        select date_trunc('month', signup_day) as month, ch.channel, count(*) as new_customers
+        from gen_people, (select unnest({cac}) as ch)
+        where pick({_sql_list(CHANNELS)}, i, 'ch') = ch.channel
+        group by all
+    ),
+    channels as (select unnest({cac}) as ch)
+    select
+        strftime(months.month, '%Y-%m-%d') as spend_date,
+        channels.ch.channel as channel,
+        round(coalesce(acquired.new_customers, 0) * channels.ch.cac * (0.7 + 0.6 * u(hash(months.month, channels.ch.channel), 'spend')), 2) as spend,
+        'CNY' as currency
+    from months cross join channels
+    left join acquired on acquired.month = months.month and acquired.channel = channels.ch.channel
+    order by 1, 2
+    """
 
 
 def _products_sql() -> str:

@@ -19,6 +19,8 @@ PUBLISHED_TABLES = (
     "load_audit",
     "customer_identity_map",
     "data_completeness",
+    "segment_playbook",
+    "cac_by_channel",
 )
 
 # Direct identifiers never leave the warehouse (CONTRACT section 4).

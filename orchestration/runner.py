@@ -8,10 +8,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration import rules
 from orchestration.dbt_project import PREPARE_ARGS, dbt_project
 from orchestration.settings import PROJECT_ROOT
 
-DBT_SOURCES = ("models", "macros", "seeds", "tests/dbt", "dbt_project.yml", "profiles.yml")
+DBT_SOURCES = ("models", "macros", "seeds", "tests/dbt", "dbt_project.yml", "profiles.yml", "segments.yml")
 
 
 @dataclass
@@ -58,6 +59,10 @@ def execute_job(log_file: Path, instance: dg.DagsterInstance | None = None) -> d
 
 
 def run_pipeline(log_file: Path) -> RunOutcome:
+    try:
+        rules.load()  # a bad segments.yml is refused before any SQL runs
+    except rules.RulesError as error:
+        return RunOutcome(success=False, reason=str(error))
     result = execute_job(log_file)
     failed_checks = [
         f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}"

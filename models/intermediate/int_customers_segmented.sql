@@ -1,38 +1,50 @@
--- Segment rules over the features; every threshold and window is a var in dbt_project.yml.
+-- Segment rules over the features, per customer and snapshot date. The built-in dimensions use the
+-- thresholds in vars; the named dimensions (business_segment, ...) and their order come from
+-- segments.yml, compiled and validated by orchestration/rules.py into the var segment_rules.
+{%- set rules = var('segment_rules') %}
+{%- if execute and not rules %}
+    {{ exceptions.raise_compiler_error("var segment_rules is empty: run through `segments run` or Dagster, which compile segments.yml") }}
+{%- endif %}
 with
 
 features as (
     select * from {{ ref('int_customer_features') }}
 ),
 
-rfm_map as (
-    select * from {{ ref('rfm_segment_map') }}
+dimensions as (
+    select * from {{ ref('int_customer_dimensions') }}
 ),
 
-buyers as (
-    select * from features where frequency > 0
+rfm_map as (
+    select * from {{ ref('rfm_segment_map') }}
 ),
 
 buyer_scores as (
     select
         customer_id,
-        {{ rank_score('recency_days desc') }} as r_score,
-        {{ rank_score('frequency') }} as f_score,
-        {{ rank_score('monetary') }} as m_score,
-        {{ share_ranked_ahead('monetary') }} as monetary_share_ahead
-    from buyers
+        snapshot_date,
+        {{ rank_score('recency_days desc', 'snapshot_date') }} as r_score,
+        {{ rank_score('frequency', 'snapshot_date') }} as f_score,
+        {{ rank_score('monetary', 'snapshot_date') }} as m_score,
+        {{ share_ranked_ahead('monetary', 'snapshot_date') }} as monetary_share_ahead
+    from features
+    where frequency > 0
 ),
 
 scored as (
     -- no completed order ranks below every buyer: score 1 on each axis
     select
         features.*,
+        dimensions.* exclude (customer_id, snapshot_date),
         coalesce(buyer_scores.r_score, 1) as r_score,
         coalesce(buyer_scores.f_score, 1) as f_score,
         coalesce(buyer_scores.m_score, 1) as m_score,
         buyer_scores.monetary_share_ahead
     from features
-    left join buyer_scores on features.customer_id = buyer_scores.customer_id
+    left join dimensions
+        on features.customer_id = dimensions.customer_id and features.snapshot_date = dimensions.snapshot_date
+    left join buyer_scores
+        on features.customer_id = buyer_scores.customer_id and features.snapshot_date = buyer_scores.snapshot_date
 ),
 
 tiered as (
@@ -51,7 +63,7 @@ tiered as (
         end as frequency_group,
         case
             when frequency = 0 then 'prospect'
-            when first_order_date > as_of_date - {{ var('lifecycle_new_days') }} then 'new'
+            when first_order_date > snapshot_date - {{ var('lifecycle_new_days') }} then 'new'
             when recency_days <= {{ var('lifecycle_active_days') }} then 'active'
             when recency_days <= {{ var('lifecycle_churn_days') }} then 'silent'
             else 'churned'
@@ -66,35 +78,90 @@ tiered as (
     from scored
 ),
 
-segmented as (
+mapped as (
     select
-        tiered.* exclude (monetary_share_ahead),
-        case
-            when tiered.frequency = 0 then 'no_purchase'
-            else rfm_map.rfm_segment
-        end as rfm_segment,
-        case
-            when tiered.lifecycle_stage = 'prospect' then 'prospect'
-            when tiered.lifecycle_stage = 'new' then 'new'
-            when tiered.lifecycle_stage = 'active' and tiered.value_tier = 'high' then 'high_value'
-            when tiered.lifecycle_stage = 'active' then 'potential'
-            when tiered.lifecycle_stage = 'silent' then 'silent'
-            else 'churned'
-        end as business_segment,
+        tiered.*,
+        case when tiered.frequency = 0 then 'no_purchase' else rfm_map.rfm_segment end as rfm_segment,
         round(
             coalesce(tiered.avg_order_value, 0)
             * tiered.frequency * 365.25
             / greatest(
-                date_diff('day', tiered.first_order_date, tiered.as_of_date) + 1,
+                date_diff('day', tiered.first_order_date, tiered.snapshot_date) + 1,
                 {{ var('clv_min_observation_days') }}
             )
             * {{ var('clv_expected_lifespan_years') }}
-            - {{ var('clv_default_cac') }},
+            - coalesce(tiered.channel_cac, {{ var('clv_default_cac') }}),
             2
         ) as clv
     from tiered
     left join rfm_map
         on tiered.r_score = rfm_map.r_score and tiered.f_score = rfm_map.f_score
+),
+
+configured as (
+    select
+        mapped.*,
+        {%- for dimension in rules.dimensions %}
+        case
+            {%- for rule in dimension.rules %}
+            when {{ rule.sql }} then '{{ rule.code }}'
+            {%- endfor %}
+        end as {{ dimension.name }},
+        case
+            {%- for rule in dimension.rules %}
+            when {{ rule.sql }} then {{ rule.explain_sql }}
+            {%- endfor %}
+        end as {{ dimension.name }}_reason,
+        {%- endfor %}
+        -- coarse segment: customer type x lifecycle stage
+        customer_type || '/' || lifecycle_stage as coarse_segment
+    from mapped
+),
+
+explained as (
+    select
+        configured.* exclude (
+            {%- for dimension in rules.dimensions %}{{ dimension.name }}_reason, {% endfor %}monetary_share_ahead
+        ),
+        -- why each segment: the rule and the values it looked at
+        cast(json_object(
+            {%- for dimension in rules.dimensions %}
+            '{{ dimension.name }}', {{ dimension.name }}_reason,
+            {%- endfor %}
+            'value_tier', json_object(
+                'monetary', monetary, 'share_of_buyers_ranked_ahead', round(monetary_share_ahead, 4),
+                'high_share', {{ var('value_tier_high_share') }}, 'mid_share', {{ var('value_tier_mid_share') }}),
+            'lifecycle_stage', json_object(
+                'frequency', frequency, 'first_order_date', first_order_date, 'recency_days', recency_days,
+                'new_days', {{ var('lifecycle_new_days') }}, 'active_days', {{ var('lifecycle_active_days') }},
+                'churn_days', {{ var('lifecycle_churn_days') }}),
+            'frequency_group', json_object(
+                'frequency', frequency, 'high_min_orders', {{ var('frequency_high_min_orders') }}),
+            'rfm_segment', json_object('r_score', r_score, 'f_score', f_score)
+        ) as varchar) as segment_reasons
+    from configured
+),
+
+sized as (
+    -- fine segment: value tier x frequency group within the coarse segment; one smaller than
+    -- min_segment_size at this snapshot folds into its coarse parent
+    select
+        *,
+        coarse_segment || '/' || value_tier || '_value/' || frequency_group || '_frequency' as candidate_fine_segment,
+        count(*) over (
+            partition by snapshot_date, coarse_segment, value_tier, frequency_group
+        ) as candidate_size
+    from explained
+),
+
+hierarchy as (
+    select
+        * exclude (candidate_fine_segment, candidate_size),
+        case
+            when candidate_size >= {{ var('min_segment_size') }} then candidate_fine_segment
+            else coarse_segment
+        end as fine_segment
+    from sized
 )
 
-select * from segmented
+select * from hierarchy

@@ -1,13 +1,16 @@
+-- One row per customer known on the as-of date: features, scores, every segment dimension, tags'
+-- inputs and the reasons behind each segment.
 with
 
 segmented as (
     select * from {{ ref('int_customers_segmented') }}
+    where is_current
 ),
 
 published as (
     select
         customer_id,
-        as_of_date,
+        snapshot_date as as_of_date,
         customer_type,
         acquisition_channel,
         signup_date,
@@ -34,8 +37,45 @@ published as (
         frequency_group,
         fm_quadrant,
         lifecycle_stage,
-        business_segment,
-        cast(clv as decimal(18, 2)) as clv
+        {%- for dimension in var('segment_rules').dimensions %}
+        {{ dimension.name }},
+        {%- endfor %}
+        coarse_segment,
+        fine_segment,
+        cast(clv as decimal(18, 2)) as clv,
+        cast(channel_cac as decimal(18, 2)) as channel_cac,
+        age,
+        age_band,
+        gender,
+        occupation,
+        income_band,
+        country_code,
+        province,
+        city,
+        region_group,
+        city_tier,
+        interests,
+        top_category,
+        category_affinity,
+        top_browsed_category,
+        referrals_made,
+        cast(referral_revenue as decimal(18, 2)) as referral_revenue,
+        influence_score,
+        company_size_tier,
+        industry,
+        round(holiday_spend_share, 4) as holiday_spend_share,
+        round(weekend_order_share, 4) as weekend_order_share,
+        preferred_hour_band,
+        sessions,
+        page_views,
+        avg_dwell_seconds,
+        round(click_through_rate, 4) as click_through_rate,
+        round(add_to_cart_rate, 4) as add_to_cart_rate,
+        days_since_last_visit,
+        latest_nps,
+        latest_csat,
+        nps_class,
+        segment_reasons
     from segmented
 )
 

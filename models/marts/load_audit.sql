@@ -9,7 +9,7 @@ quarantine as (
     select * from {{ ref('quarantine') }}
 ),
 
-{% set entities = ['customers', 'orders', 'order_items', 'products'] %}
+{% set entities = var('landed_entities') %}
 outcomes as (
     {% for entity in entities %}
     select

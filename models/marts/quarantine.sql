@@ -7,7 +7,7 @@ malformed as (
     select * from {{ source('raw', 'malformed_rows') }}
 ),
 
-{% set entities = ['customers', 'orders', 'order_items', 'products'] %}
+{% set entities = var('landed_entities') %}
 {% for entity in entities %}
 {{ entity }}_rejected as (
     select

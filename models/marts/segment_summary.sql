@@ -1,3 +1,6 @@
+-- One row per segment dimension and segment: customers, revenue, their shares within the dimension.
+{%- set dimensions = ['value_tier', 'frequency_group', 'lifecycle_stage', 'rfm_segment', 'fm_quadrant',
+                      'coarse_segment', 'fine_segment'] + var('segment_rules').dimensions | map(attribute='name') | list %}
 with
 
 customers as (
@@ -5,12 +8,14 @@ customers as (
 ),
 
 labels as (
-    select * from {{ ref('segment_labels') }}
+    select dimension, segment, label_en, label_zh from {{ ref('segment_labels') }}
+    union all
+    select dimension, segment, label_en, label_zh from {{ ref('int_segment_rules') }}
 ),
 
 long as (
-    unpivot customers
-    on value_tier, frequency_group, lifecycle_stage, business_segment, rfm_segment, fm_quadrant
+    unpivot (select customer_id, monetary, clv, as_of_date, {{ dimensions | join(', ') }} from customers)
+    on {{ dimensions | join(', ') }}
     into name dimension value segment
 ),
 
@@ -20,7 +25,8 @@ aggregated as (
         segment,
         count(*) as customers,
         sum(monetary) as revenue,
-        avg(clv) as avg_clv
+        avg(clv) as avg_clv,
+        max(as_of_date) as as_of_date
     from long
     group by dimension, segment
 ),
@@ -40,7 +46,7 @@ shared as (
             aggregated.revenue / nullif(sum(aggregated.revenue) over (partition by aggregated.dimension), 0),
             0
         ) as share_of_revenue,
-        (select max(as_of_date) from customers) as as_of_date
+        aggregated.as_of_date
     from aggregated
     left join labels
         on aggregated.dimension = labels.dimension and aggregated.segment = labels.segment

@@ -1,12 +1,11 @@
 """The dbt project (staging -> intermediate -> marts) as Dagster assets, its data tests as asset checks."""
 
-import json
-
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.dbt_project import dbt_project, dbt_vars
+from orchestration.dbt_project import build_args, dbt_project
 from orchestration.defs.transform.translator import LayerTranslator
+from orchestration.rules import RulesError
 from orchestration.settings import Settings
 
 
@@ -16,8 +15,11 @@ from orchestration.settings import Settings
     dagster_dbt_translator=LayerTranslator(),
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Build seeds and models and run their tests, as of SEGMENTS_AS_OF."""
+    """Build seeds and models and run their data tests, as of SEGMENTS_AS_OF, with the rules of segments.yml."""
     settings = Settings.from_env()
     settings.export_to_environ()
-    build = dbt.cli(["build", "--vars", json.dumps(dbt_vars(settings))], context=context)
-    yield from build.stream()
+    try:
+        args = build_args(settings)
+    except RulesError as error:
+        raise dg.Failure(str(error)) from error
+    yield from dbt.cli(args, context=context).stream()

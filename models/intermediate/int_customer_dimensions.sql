@@ -1,0 +1,255 @@
+-- Every dimension besides RFM, per person and snapshot date: demographic, geographic,
+-- psychographic, social, firmographic, purchase timing, browsing, satisfaction and acquisition.
+-- Optional inputs that are missing leave their columns NULL.
+with
+
+snapshots as (
+    select * from {{ ref('int_snapshot_dates') }}
+),
+
+features as (
+    select * from {{ ref('int_customer_features') }}
+),
+
+customers as (
+    select * from {{ ref('int_customers_standardised') }}
+),
+
+identities as (
+    select * from {{ ref('int_customers_merged') }}
+),
+
+person_orders as (
+    select orders.* replace (identities.canonical_customer_id as customer_id), snapshots.snapshot_date
+    from {{ ref('int_orders_converted') }} as orders
+    inner join identities on orders.customer_id = identities.customer_id
+    inner join snapshots on orders.order_date <= snapshots.snapshot_date
+    where orders.status = 'completed'
+),
+
+items as (
+    select * from {{ ref('int_order_items_triaged') }} where outcome = 'accepted'
+),
+
+products as (
+    select * from {{ ref('int_products_triaged') }} where outcome = 'accepted'
+),
+
+events as (
+    select events.* replace (identities.canonical_customer_id as customer_id), snapshots.snapshot_date
+    from {{ ref('int_web_events_triaged') }} as events
+    inner join identities on events.customer_id = identities.customer_id
+    inner join snapshots on cast(events.event_ts as date) <= snapshots.snapshot_date
+    where events.outcome = 'accepted'
+),
+
+surveys as (
+    select feedback.* replace (identities.canonical_customer_id as customer_id), snapshots.snapshot_date
+    from {{ ref('int_feedback_triaged') }} as feedback
+    inner join identities on feedback.customer_id = identities.customer_id
+    inner join snapshots on cast(feedback.survey_ts as date) <= snapshots.snapshot_date
+    where feedback.outcome = 'accepted'
+),
+
+calendar as (
+    select * from {{ ref('holiday_calendar') }}
+),
+
+city_tiers as (
+    select * from {{ ref('city_tiers') }}
+),
+
+cac as (
+    select * from {{ ref('int_channels_costed') }}
+),
+
+category_spend as (
+    select person_orders.customer_id, person_orders.snapshot_date, products.category,
+        sum(items.quantity * items.unit_price) as spend
+    from person_orders
+    inner join items on person_orders.order_id = items.order_id
+    inner join products on items.product_id = products.product_id
+    group by all
+),
+
+categories as (
+    select
+        customer_id,
+        snapshot_date,
+        arg_max(category, (spend, category)) as top_category,
+        -- affinity: each category's share of the customer's spend, as JSON {category: share}
+        cast(to_json(map_from_entries(list(
+            struct_pack(k := category, v := round(spend / nullif(total_spend, 0), 3))
+            order by category
+        ))) as varchar) as category_affinity
+    from (
+        select *, sum(spend) over (partition by customer_id, snapshot_date) as total_spend from category_spend
+    )
+    group by customer_id, snapshot_date
+),
+
+timing as (
+    select
+        person_orders.customer_id,
+        person_orders.snapshot_date,
+        coalesce(sum(person_orders.net_amount_reporting) filter (where person_orders.order_date in (
+            select unnest(range(start_date, end_date + interval 1 day, interval 1 day))::date from calendar
+        )) / nullif(sum(person_orders.net_amount_reporting), 0), 0) as holiday_spend_share,
+        count(*) filter (where dayofweek(person_orders.order_ts) in (0, 6)) / count(*) as weekend_order_share,
+        mode(
+            case
+                when hour(timezone('{{ var("local_timezone") }}', person_orders.order_ts at time zone 'UTC')) < 6 then 'night'
+                when hour(timezone('{{ var("local_timezone") }}', person_orders.order_ts at time zone 'UTC')) < 12 then 'morning'
+                when hour(timezone('{{ var("local_timezone") }}', person_orders.order_ts at time zone 'UTC')) < 18 then 'afternoon'
+                else 'evening'
+            end order by 1
+        ) as preferred_hour_band
+    from person_orders
+    group by person_orders.customer_id, person_orders.snapshot_date
+),
+
+browsing as (
+    select
+        customer_id,
+        snapshot_date,
+        count(distinct session_id) as sessions,
+        count(*) filter (where event_type = 'page_view') as page_views,
+        round(avg(dwell_seconds), 1) as avg_dwell_seconds,
+        count(*) filter (where event_type = 'click')
+            / nullif(count(*) filter (where event_type = 'page_view'), 0) as click_through_rate,
+        count(*) filter (where event_type = 'add_to_cart')
+            / nullif(count(*) filter (where event_type = 'page_view'), 0) as add_to_cart_rate,
+        date_diff('day', max(cast(event_ts as date)), snapshot_date) as days_since_last_visit,
+        mode(page_category order by page_category) as top_browsed_category
+    from events
+    group by customer_id, snapshot_date
+),
+
+satisfaction as (
+    select
+        customer_id,
+        snapshot_date,
+        arg_max(nps_score, survey_ts) as latest_nps,
+        arg_max(csat_score, survey_ts) as latest_csat
+    from surveys
+    group by customer_id, snapshot_date
+),
+
+referrals as (
+    -- referred customers known at the snapshot, and what they have spent by then
+    select
+        referrer.canonical_customer_id as customer_id,
+        features.snapshot_date,
+        count(distinct referred.customer_id) as referrals_made,
+        sum(features.monetary) as referral_revenue
+    from customers as referred
+    inner join identities as referrer on referred.referred_by = referrer.customer_id
+    inner join features on referred.customer_id = features.customer_id
+    group by referrer.canonical_customer_id, features.snapshot_date
+),
+
+buyer_average as (
+    select snapshot_date, avg(monetary) as average_monetary
+    from features where frequency > 0
+    group by snapshot_date
+),
+
+joined as (
+    select
+        features.customer_id,
+        features.snapshot_date,
+        -- demographic
+        date_diff('year', customers.birth_date, features.snapshot_date)
+            - case when strftime(features.snapshot_date, '%m%d') < strftime(customers.birth_date, '%m%d') then 1 else 0 end
+            as age,
+        customers.gender,
+        customers.occupation,
+        customers.income_band,
+        -- geographic
+        customers.country_code,
+        customers.province,
+        customers.city,
+        case
+            when city_tiers.region_group is not null then city_tiers.region_group
+            when customers.country_code is not null and customers.country_code != 'CN' then 'international'
+        end as region_group,
+        case
+            when city_tiers.city_tier is not null then city_tiers.city_tier
+            when customers.country_code = 'CN' and customers.city is not null then 'other'
+        end as city_tier,
+        -- psychographic
+        customers.interests,
+        categories.top_category,
+        categories.category_affinity,
+        browsing.top_browsed_category,
+        -- social
+        coalesce(referrals.referrals_made, 0) as referrals_made,
+        coalesce(referrals.referral_revenue, 0) as referral_revenue,
+        round(
+            coalesce(referrals.referrals_made, 0)
+            + coalesce(referrals.referral_revenue, 0) / nullif(buyer_average.average_monetary, 0),
+            2
+        ) as influence_score,
+        -- firmographic (B2B only)
+        case
+            when features.customer_type != 'B2B' then null
+            when customers.employee_count >= {{ var('b2b_large_min_employees') }}
+                or customers.annual_revenue >= {{ var('b2b_large_min_revenue') }} then 'large'
+            when customers.employee_count >= {{ var('b2b_mid_min_employees') }}
+                or customers.annual_revenue >= {{ var('b2b_mid_min_revenue') }} then 'mid'
+            when customers.employee_count is not null or customers.annual_revenue is not null then 'small'
+        end as company_size_tier,
+        case when features.customer_type = 'B2B' then customers.industry end as industry,
+        -- purchase timing
+        timing.holiday_spend_share,
+        timing.weekend_order_share,
+        timing.preferred_hour_band,
+        -- browsing
+        browsing.sessions,
+        browsing.page_views,
+        browsing.avg_dwell_seconds,
+        browsing.click_through_rate,
+        browsing.add_to_cart_rate,
+        browsing.days_since_last_visit,
+        -- satisfaction
+        satisfaction.latest_nps,
+        satisfaction.latest_csat,
+        case
+            when satisfaction.latest_nps >= 9 then 'promoter'
+            when satisfaction.latest_nps >= 7 then 'passive'
+            when satisfaction.latest_nps >= 0 then 'detractor'
+        end as nps_class,
+        -- acquisition
+        coalesce(cac.cac, {{ var('clv_default_cac') }}) as channel_cac
+    from features
+    inner join customers on features.customer_id = customers.customer_id
+    left join buyer_average on features.snapshot_date = buyer_average.snapshot_date
+    left join city_tiers on customers.city = city_tiers.city
+    left join categories
+        on features.customer_id = categories.customer_id and features.snapshot_date = categories.snapshot_date
+    left join timing on features.customer_id = timing.customer_id and features.snapshot_date = timing.snapshot_date
+    left join browsing
+        on features.customer_id = browsing.customer_id and features.snapshot_date = browsing.snapshot_date
+    left join satisfaction
+        on features.customer_id = satisfaction.customer_id and features.snapshot_date = satisfaction.snapshot_date
+    left join referrals
+        on features.customer_id = referrals.customer_id and features.snapshot_date = referrals.snapshot_date
+    left join cac on features.acquisition_channel = cac.channel
+),
+
+banded as (
+    select
+        *,
+        case
+            {%- set edges = var('age_band_edges') %}
+            when age is null then null
+            when age < {{ edges[0] }} then '<{{ edges[0] }}'
+            {%- for low in edges[:-1] %}
+            when age < {{ edges[loop.index] }} then '{{ low }}-{{ edges[loop.index] - 1 }}'
+            {%- endfor %}
+            else '{{ edges[-1] }}+'
+        end as age_band
+    from joined
+)
+
+select * from banded

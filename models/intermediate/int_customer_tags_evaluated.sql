@@ -1,0 +1,26 @@
+-- One row per customer, tag and snapshot date at which the tag's rule (segments.yml) holds.
+with
+
+segmented as (
+    select * from {{ ref('int_customers_segmented') }}
+),
+
+evaluated as (
+    {%- for tag in var('segment_rules').tags %}
+    select
+        customer_id,
+        snapshot_date,
+        {%- if tag.from_column %}
+        '{{ tag.code }}:' || lower(cast("{{ tag.from_column }}" as varchar)) as tag,
+        {%- else %}
+        '{{ tag.code }}' as tag,
+        {%- endif %}
+        '{{ tag.tag_type }}' as tag_type,
+        {{ tag.expires_after_days }} as expires_after_days
+    from segmented
+    where {{ tag.sql }}{% if tag.from_column %} and "{{ tag.from_column }}" is not null{% endif %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+)
+
+select * from evaluated

@@ -1,0 +1,24 @@
+-- One row per rule of the segments.yml dimensions, in rule order: labels, description and the
+-- recommended action, as compiled by orchestration/rules.py.
+with
+
+rules as (
+    select * from (
+        values
+        {%- for dimension in var('segment_rules').dimensions %}
+        {%- set outer_loop = loop %}
+        {%- for rule in dimension.rules %}
+        (
+            {{ "'" ~ dimension.name ~ "'" }}, {{ loop.index }},
+            {{ "'" ~ rule.code ~ "'" }},
+            {{ "'" ~ rule.label_en | replace("'", "''") ~ "'" }},
+            {{ "'" ~ rule.label_zh | replace("'", "''") ~ "'" }},
+            {{ "'" ~ rule.description | replace("'", "''") ~ "'" }},
+            {{ "'" ~ rule.action | replace("'", "''") ~ "'" }}
+        ){{ "," if not (loop.last and outer_loop.last) }}
+        {%- endfor %}
+        {%- endfor %}
+    ) as t(dimension, rule_order, segment, label_en, label_zh, description, recommended_action)
+)
+
+select * from rules
