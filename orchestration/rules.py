@@ -15,9 +15,7 @@ from typing import Any
 
 import yaml
 
-from orchestration.settings import PROJECT_ROOT
-
-CONFIG_FILE = PROJECT_ROOT / "segments.yml"
+from orchestration.settings import Settings
 
 NUMBER, TEXT, BOOLEAN = "number", "text", "boolean"
 _VOCABULARIES = {
@@ -139,8 +137,9 @@ class Tag:
     label_zh: str
 
 
-def load(path: Path = CONFIG_FILE) -> dict[str, Any]:
-    """Read, validate and compile segments.yml into the dbt var `segment_rules` (plain JSON data)."""
+def load(path: Path | None = None) -> dict[str, Any]:
+    """Read, validate and compile segments.yml (SEGMENTS_RULES_FILE) into dbt vars (plain JSON data)."""
+    path = path or Settings.from_env().rules_file
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

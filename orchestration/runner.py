@@ -12,7 +12,7 @@ from orchestration import rules
 from orchestration.dbt_project import PREPARE_ARGS, dbt_project
 from orchestration.settings import PROJECT_ROOT
 
-DBT_SOURCES = ("models", "macros", "seeds", "tests/dbt", "dbt_project.yml", "profiles.yml", "segments.yml")
+DBT_SOURCES = ("models", "macros", "seeds", "tests/dbt", "dbt_project.yml", "profiles.yml")
 
 
 @dataclass

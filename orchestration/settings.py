@@ -19,6 +19,7 @@ DEFAULTS = {
     "SEGMENTS_REPORTING_CURRENCY": "CNY",
     "SEGMENTS_AS_OF": "",
     "SEGMENTS_KEEP_PUBLICATIONS": "3",
+    "SEGMENTS_RULES_FILE": "",
 }
 
 HELP = {
@@ -29,6 +30,7 @@ HELP = {
     "SEGMENTS_REPORTING_CURRENCY": "currency of every published amount",
     "SEGMENTS_AS_OF": "as-of date YYYY-MM-DD (blank: the latest order date found)",
     "SEGMENTS_KEEP_PUBLICATIONS": "how many complete publications to keep under releases/",
+    "SEGMENTS_RULES_FILE": "segment and tag rules (blank: segments.yml of the project)",
 }
 
 
@@ -45,6 +47,7 @@ class Settings:
     reporting_currency: str
     as_of: date | None
     keep_publications: int
+    rules_file: Path
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -59,6 +62,7 @@ class Settings:
             reporting_currency=_currency(raw["SEGMENTS_REPORTING_CURRENCY"]),
             as_of=_as_of(raw["SEGMENTS_AS_OF"]),
             keep_publications=_positive_int("SEGMENTS_KEEP_PUBLICATIONS", raw["SEGMENTS_KEEP_PUBLICATIONS"]),
+            rules_file=_path(raw["SEGMENTS_RULES_FILE"] or str(PROJECT_ROOT / "segments.yml")),
         )
 
     def export_to_environ(self) -> None:

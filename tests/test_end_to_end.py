@@ -1,21 +1,23 @@
 """End to end as a user runs it: `segments demo`, then `segments run`, on the default settings."""
 
+import json
 import os
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from orchestration.publish import PUBLISHED_TABLES, pii_columns
 from orchestration.settings import DEFAULTS
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 
 VOCABULARIES = {
     "value_tier": {"high", "mid", "low"},
     "frequency_group": {"high", "low", "one_time"},
     "lifecycle_stage": {"prospect", "new", "active", "silent", "churned"},
-    "business_segment": {"high_value", "potential", "new", "silent", "churned", "prospect"},
+    "business_segment": {"high_value", "potential", "new", "silent", "churned", "prospect", "key_account"},
 }
 CONTRACT_COLUMNS = {
     "customer_segments": {"customer_id", "as_of_date", "recency_days", "frequency", "monetary",
@@ -148,3 +150,26 @@ def test_missing_landing_folder_is_named(tmp_path):
     assert result.returncode != 0
     assert "nowhere does not exist" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_changing_a_threshold_in_segments_yml_moves_the_expected_customers(project, tmp_path):
+    root, _ = project
+    copy = tmp_path / "copy"
+    shutil.copytree(root / "data", copy / "data", symlinks=True)
+    with bi(root) as con:
+        before = {cid: (tier, json.loads(reasons)["value_tier"]["share_of_buyers_ranked_ahead"])
+                  for cid, tier, reasons in con.execute(
+                      "select customer_id, value_tier, segment_reasons from customer_segments").fetchall()}
+    rules = yaml.safe_load((REPO / "segments.yml").read_text(encoding="utf-8"))
+    assert rules["parameters"]["value_tier_high_share"] == 0.2
+    rules["parameters"]["value_tier_high_share"] = 0.4
+    edited = tmp_path / "segments.yml"
+    edited.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    result = run_cli("run", cwd=copy, env={**{k: "" for k in DEFAULTS}, "SEGMENTS_RULES_FILE": str(edited)})
+    assert result.returncode == 0, result.stderr
+    with bi(copy) as con:
+        after = dict(con.execute("select customer_id, value_tier from customer_segments").fetchall())
+    moved = {cid for cid in before if before[cid][0] != after[cid]}
+    expected = {cid for cid, (tier, ahead) in before.items() if ahead is not None and 0.2 <= ahead < 0.4}
+    assert moved == expected and len(moved) > 10
+    assert {before[cid][0] for cid in moved} == {"mid"} and {after[cid] for cid in moved} == {"high"}
