@@ -113,3 +113,35 @@ def test_some_customers_never_order_and_some_stop(con):
         "select count(*) from (select customer_id, max(ts) as last from good_orders group by 1) "
         f"where last < date '{date(DemoSpec.end.year - 1, DemoSpec.end.month, 1)}'").fetchone()[0]
     assert stopped > 0
+
+
+def test_optional_entities_are_generated_with_realistic_correlations(landing, con):
+    for entity in ("web_events", "feedback", "marketing_spend", "order_items", "products"):
+        assert (landing / f"{entity}.csv").exists(), entity
+    con.execute(f"create view events as select * from read_csv('{landing}/web_events.csv', all_varchar=true)")
+    con.execute(f"create view feedback as select * from read_csv('{landing}/feedback.csv', all_varchar=true)")
+    # customers still buying recently answer surveys more happily than those who stopped
+    recent, lapsed = con.execute("""
+        with last_order as (select customer_id, max(ts) as last from good_orders group by 1)
+        select avg(nps_score::int) filter (where last >= date '2026-05-01'),
+               avg(nps_score::int) filter (where last < date '2025-06-01')
+        from feedback join last_order using (customer_id)
+    """).fetchone()
+    assert recent > lapsed + 1
+    # anonymous visitors, every event type, and buyers browse more than prospects
+    kinds = {k for (k,) in con.execute("select distinct event_type from events").fetchall()}
+    assert kinds == {"page_view", "click", "add_to_cart", "search"}
+    assert con.execute("select count(*) from events where customer_id is null").fetchone()[0] > 0
+    buyers, prospects = con.execute("""
+        with per_customer as (
+            select c.customer_id, count(e.event_id) as events,
+                   c.customer_id in (select customer_id from orders) as bought
+            from (select distinct customer_id from customers) as c
+            left join events as e using (customer_id) group by all)
+        select avg(events) filter (where bought), avg(events) filter (where not bought) from per_customer
+    """).fetchone()
+    assert buyers > prospects > 0
+    spend = con.execute(
+        f"select count(distinct channel), sum(spend::double) from read_csv('{landing}/marketing_spend.csv')"
+    ).fetchone()
+    assert spend[0] == 5 and spend[1] > 0
