@@ -173,3 +173,23 @@ def test_changing_a_threshold_in_segments_yml_moves_the_expected_customers(proje
     expected = {cid for cid, (tier, ahead) in before.items() if ahead is not None and 0.2 <= ahead < 0.4}
     assert moved == expected and len(moved) > 10
     assert {before[cid][0] for cid in moved} == {"mid"} and {after[cid] for cid in moved} == {"high"}
+
+
+def test_every_dimension_is_populated_in_the_demo(project):
+    root, _ = project
+    columns = ["age_band", "gender", "occupation", "income_band", "country_code", "city", "region_group",
+               "city_tier", "interests", "top_category", "category_affinity", "top_browsed_category",
+               "referrals_made", "influence_score", "company_size_tier", "industry", "holiday_spend_share",
+               "weekend_order_share", "preferred_hour_band", "sessions", "click_through_rate",
+               "add_to_cart_rate", "days_since_last_visit", "latest_nps", "nps_class", "channel_cac",
+               "coarse_segment", "fine_segment", "segment_reasons"]
+    with bi(root) as con:
+        counts = con.execute(
+            "select " + ", ".join(f"count({c}) filter (where {c} is not null)" for c in columns)
+            + " from customer_segments").fetchone()
+        assert dict(zip(columns, counts, strict=True)) == {c: n for c, n in zip(columns, counts, strict=True) if n > 0}
+        tags = {t for (t,) in con.execute("select distinct tag_type from customer_tags").fetchall()}
+        assert tags == {"static", "dynamic"}
+        assert con.execute("select count(*) from segment_history where valid_to is not null").fetchone()[0] > 0
+        playbook = con.execute("select count(*), sum(customers) from segment_playbook").fetchone()
+        assert playbook[0] >= 5 and playbook[1] == con.execute("select count(*) from customer_segments").fetchone()[0]
