@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 import duckdb
@@ -28,7 +29,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="load, transform, check and publish, as of SEGMENTS_AS_OF")
-    run.add_argument("--quiet", action="store_true", help="print nothing on success")
     demo = commands.add_parser(
         "demo", help="generate a sample landing zone into SEGMENTS_LANDING_DIR and run on it")
     gen = commands.add_parser("generate", help="only generate the sample landing zone (no run)")
@@ -39,7 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--seed", type=int, default=DemoSpec.seed)
         sub.add_argument("--format", choices=("csv", "parquet"), default=DemoSpec.file_format)
         sub.add_argument("--no-items", action="store_true", help="skip order_items and products")
-    demo.add_argument("--quiet", action="store_true", help="print nothing on success")
+    for sub in (run, demo):
+        output = sub.add_mutually_exclusive_group()
+        output.add_argument("--quiet", action="store_true", help="print nothing on success (errors still go to stderr)")
+        output.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     return parser
 
 
@@ -62,27 +65,36 @@ def main(argv: list[str] | None = None) -> int:
         spec = DemoSpec(customers=args.customers, orders=args.orders, seed=args.seed,
                         file_format=args.format, with_items=not args.no_items)
         counts = generate(settings.landing_dir, spec)
-        if not getattr(args, "quiet", False):
+        if not (args.quiet or getattr(args, "json", False)):
             print(f"generated {counts} into {settings.landing_dir}")
         if args.command == "generate":
             return 0
-    return _run(settings, quiet=args.quiet)
+    return _run(settings, quiet=args.quiet, as_json=args.json)
 
 
-def _run(settings: Settings, quiet: bool) -> int:
+def _run(settings: Settings, quiet: bool, as_json: bool) -> int:
     from orchestration.runner import run_pipeline
 
     log_file = settings.warehouse.parent / "logs" / "segments-run.log"
+    if not (quiet or as_json):
+        print(f"running: load {settings.landing_dir} -> transform -> checks -> publish {settings.publish_dir}",
+              flush=True)
     outcome = run_pipeline(log_file)
     if not outcome.success:
         print(f"segments: run failed: {outcome.reason} (full log: {log_file})", file=sys.stderr)
+        if as_json:
+            print(json.dumps({"status": "failed", "reason": outcome.reason, "log": str(log_file),
+                              "phase_seconds": outcome.phase_seconds}, ensure_ascii=False))
         return 1
-    if not quiet:
-        print(_summary(settings))
+    summary = _summary(settings, outcome.phase_seconds, log_file)
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False, default=str))
+    elif not quiet:
+        print(_text(summary))
     return 0
 
 
-def _summary(settings: Settings) -> str:
+def _summary(settings: Settings, phases: dict[str, float], log_file) -> dict:
     bi_file = settings.publish_dir / "bi.duckdb"
     with duckdb.connect(str(bi_file), read_only=True) as con:
         as_of = con.execute("select max(as_of_date) from customer_segments").fetchone()[0]
@@ -90,11 +102,36 @@ def _summary(settings: Settings) -> str:
             "select segment, customers from segment_summary "
             "where dimension = 'business_segment' order by customers desc").fetchall()
         audit = con.execute(
-            "select entity, sum(rows_read), sum(rows_quarantined) from load_audit group by entity "
-            "order by entity").fetchall()
-    lines = [f"as of {as_of}: " + ", ".join(f"{s} {n}" for s, n in segments)]
-    lines += [f"  {entity}: {read} rows read, {bad} quarantined" for entity, read, bad in audit]
-    lines.append(f"published to {bi_file} and {settings.publish_dir / 'current'}")
+            "select entity, sum(rows_read), sum(rows_accepted), sum(rows_quarantined), sum(rows_duplicate) "
+            "from load_audit group by entity order by entity").fetchall()
+        customers = con.execute("select count(*) from customer_segments").fetchone()[0]
+    return {
+        "status": "succeeded",
+        "as_of_date": str(as_of),
+        "customers": customers,
+        "business_segments": dict(segments),
+        "phase_seconds": phases,
+        "entities": {e: {"rows_read": r, "rows_accepted": a, "rows_quarantined": q, "rows_duplicate": d}
+                     for e, r, a, q, d in audit},
+        "outputs": {
+            "bi_duckdb": str(bi_file),
+            "parquet": str(settings.publish_dir / "current"),
+            "report": str(settings.publish_dir / "current" / "report.html"),
+            "audiences": str(settings.publish_dir / "current" / "audiences"),
+            "quality": str(settings.publish_dir / "quality" / "index.html"),
+            "log": str(log_file),
+        },
+    }
+
+
+def _text(summary: dict) -> str:
+    lines = [f"  {phase:<10} {seconds:>7.1f} s" for phase, seconds in summary["phase_seconds"].items()]
+    lines.append(f"as of {summary['as_of_date']}: {summary['customers']} customers")
+    lines += [f"  {segment:<14} {n}" for segment, n in summary["business_segments"].items()]
+    lines += [f"  {entity}: {e['rows_read']} rows read, {e['rows_accepted']} accepted, "
+              f"{e['rows_quarantined']} quarantined, {e['rows_duplicate']} duplicates"
+              for entity, e in summary["entities"].items()]
+    lines += [f"{name}: {path}" for name, path in summary["outputs"].items()]
     return "\n".join(lines)
 
 

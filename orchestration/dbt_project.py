@@ -16,7 +16,7 @@ def dbt_vars(settings: Settings, compiled: dict[str, Any] | None = None) -> dict
         "as_of_date": settings.as_of.isoformat() if settings.as_of else None,
         "reporting_currency": settings.reporting_currency,
         **compiled["parameters"],
-        "segment_rules": {"dimensions": compiled["dimensions"], "tags": compiled["tags"]},
+        "segment_rules": {key: compiled[key] for key in ("dimensions", "tags", "audiences")},
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shutil
@@ -21,7 +22,16 @@ PUBLISHED_TABLES = (
     "data_completeness",
     "segment_playbook",
     "cac_by_channel",
+    "audience_summary",
 )
+
+# Column names each CRM's import maps without a custom mapping step; the customer id is the
+# external id (upsert key) and no identifying data leaves.
+CRM_LAYOUTS = {
+    "salesforce": ("External_Id__c", "Segment__c", "Tags__c", "Recommended_Action__c", "As_Of_Date__c"),
+    "hubspot": ("customer_id", "segment", "tags", "recommended_action", "as_of_date"),
+    "zoho": ("External ID", "Segment", "Tag", "Recommended Action", "As Of Date"),
+}
 
 # Direct identifiers never leave the warehouse (CONTRACT section 4).
 PII_COLUMN = re.compile(
@@ -61,6 +71,7 @@ def publish(
     staging.mkdir()
     try:
         counts = _export_parquet(warehouse, schema, tables, staging)
+        _export_audiences(warehouse, schema, staging / "audiences")
         _build_bi_file(staging, tables, staging / "bi.duckdb")
         staging.rename(release)
     except BaseException:
@@ -82,6 +93,29 @@ def _export_parquet(warehouse: Path, schema: str, tables: tuple[str, ...], out: 
             con.execute(f"copy {schema}.{table} to '{out / (table + '.parquet')}' (format parquet)")
             counts[table] = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
     return counts
+
+
+def _export_audiences(warehouse: Path, schema: str, out: Path) -> None:
+    """One CSV per audience and CRM, UTF-8 with BOM so that Excel shows Chinese; opted-out customers left out."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = 'audience_members'",
+            [schema]).fetchone()[0]
+        if not exists:
+            return
+        rows = con.execute(
+            f"select audience, customer_id, segment, tags, recommended_action, cast(as_of_date as varchar) "
+            f"from {schema}.audience_members where not marketing_opt_out order by audience, customer_id").fetchall()
+        audiences = [a for (a,) in con.execute(
+            f"select distinct audience from {schema}.audience_members order by 1").fetchall()]
+    out.mkdir()
+    for audience in audiences:
+        members = [row[1:] for row in rows if row[0] == audience]
+        for crm, header in CRM_LAYOUTS.items():
+            with (out / f"{audience}__{crm}.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(header)
+                writer.writerows(members)
 
 
 def _build_bi_file(release: Path, tables: tuple[str, ...], target: Path) -> None:

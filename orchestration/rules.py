@@ -152,7 +152,7 @@ def load(path: Path | None = None) -> dict[str, Any]:
 def compile_config(raw: Any, source: str = "segments.yml") -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise RulesError(f"{source}: expected a mapping with parameters, segments and tags")
-    _only_keys(raw, {"version", "parameters", "segments", "tags"}, source)
+    _only_keys(raw, {"version", "parameters", "segments", "tags", "audiences"}, source)
     parameters = _parameters(raw.get("parameters") or {}, f"{source}: parameters")
     segments = raw.get("segments")
     if not isinstance(segments, dict) or not segments:
@@ -173,7 +173,10 @@ def compile_config(raw: Any, source: str = "segments.yml") -> dict[str, Any]:
                        "label_zh": r.label_zh, "description": r.description, "action": r.action} for r in rules],
         })
     tags = _tags(raw.get("tags") or [], f"{source}: tags")
+    codes = {d["name"]: tuple(r["code"] for r in d["rules"]) for d in dimensions}
+    audiences = _audiences(raw.get("audiences") or [], {t.code for t in tags}, codes, f"{source}: audiences")
     return {
+        "audiences": audiences,
         "parameters": parameters,
         "dimensions": dimensions,
         "tags": [{"code": t.code, "tag_type": t.tag_type, "from_column": t.from_column,
@@ -264,12 +267,42 @@ def _tags(raw: Any, where: str) -> list[Tag]:
     return tags
 
 
-def _conditions(raw: Any, place: str) -> tuple[Condition, ...]:
+def _audiences(raw: Any, tag_codes: set[str], dimensions: dict[str, tuple[str, ...]], where: str
+               ) -> list[dict[str, Any]]:
+    """Audiences for CRM export: a segment filter (`when`), a tag filter (`has_tag`), or both."""
+    if not isinstance(raw, list):
+        raise RulesError(f"{where}: expected a list")
+    audiences: list[dict[str, Any]] = []
+    for index, item in enumerate(raw, start=1):
+        place = f"{where}[{index}]"
+        if not isinstance(item, dict):
+            raise RulesError(f"{place}: expected a mapping")
+        _only_keys(item, {"name", "description", "when", "has_tag"}, place)
+        name = item.get("name")
+        if not isinstance(name, str) or not IDENTIFIER.fullmatch(name):
+            raise RulesError(f"{place}: name must be a lower_case identifier, got {name!r}")
+        if any(a["name"] == name for a in audiences):
+            raise RulesError(f"{where} {name!r}: the name is used twice")
+        has_tag = item.get("has_tag")
+        if has_tag is not None and has_tag not in tag_codes:
+            raise RulesError(f"{where} {name!r}: has_tag {has_tag!r} is not a tag of this file")
+        if "when" not in item and has_tag is None:
+            raise RulesError(f"{where} {name!r}: give `when:`, `has_tag:` or both")
+        conditions = _conditions(item["when"], f"{where} {name!r}", dimensions) if "when" in item else ()
+        audiences.append({"name": name, "description": str(item.get("description", "")),
+                          "sql": " and ".join(c.sql() for c in conditions) or "true", "has_tag": has_tag})
+    return audiences
+
+
+def _conditions(raw: Any, place: str, dimensions: dict[str, tuple[str, ...]] | None = None
+                ) -> tuple[Condition, ...]:
+    """Validated conditions; `dimensions` adds the configured segment columns with their codes."""
     if not isinstance(raw, dict) or not raw:
         raise RulesError(f"{place}: `when` must map columns to values or simple comparisons")
+    dimensions = dimensions or {}
     conditions = []
     for column, spec in raw.items():
-        if column not in CATALOG:
+        if column not in CATALOG and column not in dimensions:
             raise RulesError(f"{place}: unknown column {column!r}")
         if isinstance(spec, dict):
             if len(spec) != 1:
@@ -282,12 +315,13 @@ def _conditions(raw: Any, place: str) -> tuple[Condition, ...]:
         if operator not in OPERATORS:
             raise RulesError(f"{place}.{column}: {operator!r} is not a simple comparison "
                              f"(use one of {', '.join(OPERATORS)})")
-        conditions.append(Condition(column, operator, _checked_value(column, operator, value, place)))
+        conditions.append(Condition(column, operator, _checked_value(column, operator, value, place, dimensions)))
     return tuple(conditions)
 
 
-def _checked_value(column: str, operator: str, value: Any, place: str) -> Any:
-    kind = CATALOG[column]
+def _checked_value(column: str, operator: str, value: Any, place: str,
+                   dimensions: dict[str, tuple[str, ...]]) -> Any:
+    kind = CATALOG.get(column, TEXT)
     where = f"{place}.{column}"
     if operator == "is_null":
         if not isinstance(value, bool):
@@ -306,7 +340,7 @@ def _checked_value(column: str, operator: str, value: Any, place: str) -> Any:
         if kind == TEXT:
             if isinstance(item, bool) or not isinstance(item, str | int):
                 raise RulesError(f"{where}: {column} is text, got {item!r}")
-            vocabulary = _VOCABULARIES.get(column)
+            vocabulary = dimensions.get(column) or _VOCABULARIES.get(column)
             if vocabulary and str(item) not in vocabulary:
                 raise RulesError(f"{where}: {item!r} is not a {column} ({', '.join(vocabulary)})")
     if kind == TEXT:

@@ -20,6 +20,19 @@ class RunOutcome:
     success: bool
     reason: str = ""
     failed_checks: list[str] = field(default_factory=list)
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+
+
+PHASE_OF_STEP = {"raw_tables": "load", "dbt_models": "transform", "publish__bi_publication": "publish"}
+
+
+def phase_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Wall time per phase; every step that is not load, transform or publish is an asset check."""
+    phases = {"load": 0.0, "transform": 0.0, "checks": 0.0, "publish": 0.0}
+    for stats in instance.get_run_step_stats(run_id):
+        if stats.start_time and stats.end_time:
+            phases[PHASE_OF_STEP.get(stats.step_key, "checks")] += stats.end_time - stats.start_time
+    return {phase: round(seconds, 1) for phase, seconds in phases.items()}
 
 
 def ensure_manifest() -> None:
@@ -63,7 +76,9 @@ def run_pipeline(log_file: Path) -> RunOutcome:
         rules.load()  # a bad segments.yml is refused before any SQL runs
     except rules.RulesError as error:
         return RunOutcome(success=False, reason=str(error))
-    result = execute_job(log_file)
+    instance = dg.DagsterInstance.ephemeral()
+    result = execute_job(log_file, instance)
+    phases = phase_seconds(instance, result.run_id)
     failed_checks = [
         f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}"
         + (f" ({evaluation.description})" if evaluation.description else "")
@@ -71,8 +86,9 @@ def run_pipeline(log_file: Path) -> RunOutcome:
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     ]
     if result.success and not failed_checks:
-        return RunOutcome(success=True)
-    return RunOutcome(success=False, reason=_reason(result, failed_checks), failed_checks=failed_checks)
+        return RunOutcome(success=True, phase_seconds=phases)
+    return RunOutcome(success=False, reason=_reason(result, failed_checks), failed_checks=failed_checks,
+                      phase_seconds=phases)
 
 
 def _reason(result: dg.ExecuteInProcessResult, failed_checks: list[str]) -> str:

@@ -1,5 +1,7 @@
 """End to end as a user runs it: `segments demo`, then `segments run`, on the default settings."""
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -193,3 +195,23 @@ def test_every_dimension_is_populated_in_the_demo(project):
         assert con.execute("select count(*) from segment_history where valid_to is not null").fetchone()[0] > 0
         playbook = con.execute("select count(*), sum(customers) from segment_playbook").fetchone()
         assert playbook[0] >= 5 and playbook[1] == con.execute("select count(*) from customer_segments").fetchone()[0]
+
+
+def test_audiences_are_exported_for_each_crm_without_opted_out_customers(project):
+    root, _ = project
+    folder = root / "data" / "publish" / "current" / "audiences"
+    with bi(root) as con:
+        summary = {a: (m, o, e) for a, m, o, e in con.execute(
+            "select audience, members, opted_out_excluded, exported from audience_summary").fetchall()}
+        opted_out = {c for (c,) in con.execute(
+            "select customer_id from customer_segments where marketing_opt_out").fetchall()}
+    assert summary and sum(o for _, o, _ in summary.values()) > 0
+    for audience, (members, excluded, exported) in summary.items():
+        assert members == excluded + exported
+        for crm, id_column in (("salesforce", "External_Id__c"), ("hubspot", "customer_id"), ("zoho", "External ID")):
+            raw = (folder / f"{audience}__{crm}.csv").read_bytes()
+            assert raw.startswith(b"\\xef\\xbb\\xbf")  # UTF-8 BOM: Excel opens Chinese correctly
+            rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+            assert len(rows) == exported
+            assert not {r[id_column] for r in rows} & opted_out
+            assert pii_columns(list(rows[0]) if rows else []) == []
