@@ -210,7 +210,7 @@ def test_audiences_are_exported_for_each_crm_without_opted_out_customers(project
         assert members == excluded + exported
         for crm, id_column in (("salesforce", "External_Id__c"), ("hubspot", "customer_id"), ("zoho", "External ID")):
             raw = (folder / f"{audience}__{crm}.csv").read_bytes()
-            assert raw.startswith(b"\\xef\\xbb\\xbf")  # UTF-8 BOM: Excel opens Chinese correctly
+            assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel opens Chinese correctly
             rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
             assert len(rows) == exported
             assert not {r[id_column] for r in rows} & opted_out
