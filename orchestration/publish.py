@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.report import build_report
+
 PUBLISHED_TABLES = (
     "customer_segments",
     "segment_summary",
@@ -62,6 +64,8 @@ def publish(
     schema: str = "marts",
     tables: tuple[str, ...] = PUBLISHED_TABLES,
     keep: int = 3,
+    report: bool = True,
+    docs: Path | None = None,
 ) -> Publication:
     """Write every table to a fresh release, then switch current/ and bi.duckdb to it."""
     releases = publish_dir / "releases"
@@ -73,6 +77,11 @@ def publish(
         counts = _export_parquet(warehouse, schema, tables, staging)
         _export_audiences(warehouse, schema, staging / "audiences")
         _build_bi_file(staging, tables, staging / "bi.duckdb")
+        if report:
+            build_report(staging / "bi.duckdb", staging, docs_link="docs/index.html" if docs else None)
+        if docs:
+            (staging / "docs").mkdir()
+            shutil.copyfile(docs, staging / "docs" / "index.html")
         staging.rename(release)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

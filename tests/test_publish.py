@@ -30,12 +30,12 @@ def versions(bi_file) -> set[int]:
 def test_publication_switches_bi_file_and_current_together(tmp_path):
     warehouse, out = tmp_path / "w.duckdb", tmp_path / "publish"
     make_warehouse(warehouse, 1)
-    first = publish(warehouse, out, tables=TABLES)
+    first = publish(warehouse, out, report=False, tables=TABLES)
     assert first.row_counts == {"customer_segments": 3, "segment_summary": 1}
     assert versions(out / "bi.duckdb") == {1}
     reader = duckdb.connect(str(out / "bi.duckdb"), read_only=True)
     make_warehouse(warehouse, 2)
-    publish(warehouse, out, tables=TABLES)
+    publish(warehouse, out, report=False, tables=TABLES)
     # a reader that opened the old publication keeps reading it whole; new readers see the new one
     assert {r[0] for r in reader.execute("select distinct version from customer_segments").fetchall()} == {1}
     reader.close()
@@ -50,7 +50,7 @@ def test_old_releases_are_pruned_to_the_number_kept(tmp_path):
     warehouse, out = tmp_path / "w.duckdb", tmp_path / "publish"
     for version in range(5):
         make_warehouse(warehouse, version)
-        latest = publish(warehouse, out, tables=TABLES, keep=2)
+        latest = publish(warehouse, out, report=False, tables=TABLES, keep=2)
     releases = sorted(p.name for p in (out / "releases").iterdir())
     assert len(releases) == 2 and releases[-1] == latest.release_dir.name
     assert os.readlink(out / "current") == f"releases/{latest.release_dir.name}"
@@ -59,10 +59,10 @@ def test_old_releases_are_pruned_to_the_number_kept(tmp_path):
 def test_identifying_columns_are_refused_and_the_previous_publication_stays(tmp_path):
     warehouse, out = tmp_path / "w.duckdb", tmp_path / "publish"
     make_warehouse(warehouse, 1)
-    publish(warehouse, out, tables=TABLES)
+    publish(warehouse, out, report=False, tables=TABLES)
     make_warehouse(warehouse, 2, extra_column="email")
     with pytest.raises(PublicationError, match="customer_segments carries identifying columns"):
-        publish(warehouse, out, tables=TABLES)
+        publish(warehouse, out, report=False, tables=TABLES)
     assert versions(out / "bi.duckdb") == {1}
     assert len([p for p in (out / "releases").iterdir()]) == 1
 
@@ -71,7 +71,7 @@ def test_identifying_columns_are_refused_and_the_previous_publication_stays(tmp_
 def test_bi_file_opens_in_duckdb_1_4(tmp_path):
     warehouse, out = tmp_path / "w.duckdb", tmp_path / "publish"
     make_warehouse(warehouse, 7)
-    publish(warehouse, out, tables=TABLES)
+    publish(warehouse, out, report=False, tables=TABLES)
     script = (
         "import duckdb, sys; assert duckdb.__version__.startswith('1.4'), duckdb.__version__; "
         f"con = duckdb.connect({str(out / 'bi.duckdb')!r}, read_only=True); "

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.defs.transform.assets import docs_file
 from orchestration.publish import PUBLISHED_TABLES, PublicationError, publish
 from orchestration.settings import Settings
 
@@ -16,7 +17,9 @@ def bi_publication(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Switch bi.duckdb and current/*.parquet to a new complete release of the published tables."""
     settings = Settings.from_env()
     try:
-        result = publish(settings.warehouse, settings.publish_dir, keep=settings.keep_publications)
+        docs = docs_file(settings)
+        result = publish(settings.warehouse, settings.publish_dir, keep=settings.keep_publications,
+                         docs=docs if docs.exists() else None)
     except PublicationError as error:
         raise dg.Failure(str(error)) from error
     context.log.info(f"published {result.release_dir.name} to {settings.publish_dir}")

@@ -1,5 +1,7 @@
 """The dbt project (staging -> intermediate -> marts) as Dagster assets, its data tests as asset checks."""
 
+import shutil
+
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
@@ -7,6 +9,11 @@ from orchestration.dbt_project import build_args, dbt_project
 from orchestration.defs.transform.translator import LayerTranslator
 from orchestration.rules import RulesError
 from orchestration.settings import Settings
+
+
+def docs_file(settings: Settings):
+    """Where the dbt docs of the last build wait to be published (beside the warehouse)."""
+    return settings.warehouse.parent / "docs" / "index.html"
 
 
 @dbt_assets(
@@ -22,4 +29,11 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         args = build_args(settings)
     except RulesError as error:
         raise dg.Failure(str(error)) from error
-    yield from dbt.cli(args, context=context).stream()
+    build = dbt.cli(args, context=context)
+    yield from build.stream()
+    # the data dictionary of this very build (no recompile), published next to the report
+    docs_args = ["docs", "generate", "--static", "--no-compile", *args[args.index("--vars"):]]
+    dbt.cli(docs_args, target_path=build.target_path, context=context).wait()
+    docs = docs_file(settings)
+    docs.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(build.target_path / "static_index.html", docs)
