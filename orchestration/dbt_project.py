@@ -1,6 +1,9 @@
 """The dbt project as Dagster sees it (kept in its own module so `dagster-dbt project prepare-and-package` finds it)."""
 
 import json
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 from dagster_dbt import DbtProject
@@ -25,6 +28,12 @@ def build_args(settings: Settings) -> list[str]:
     # change the segments, not fail the run
     return ["build", "--exclude", "resource_type:unit_test", "--vars", json.dumps(dbt_vars(settings))]
 
+
+# dagster-dbt starts `dbt` from PATH; put this interpreter's scripts first so that an unactivated
+# virtualenv (`.venv/bin/dagster dev`, `.venv/bin/segments run`) finds its own dbt.
+_scripts = str(Path(sys.executable).parent)
+if os.environ.get("PATH", "").split(os.pathsep)[0] != _scripts:
+    os.environ["PATH"] = _scripts + os.pathsep + os.environ.get("PATH", "")
 
 # Parsing with the run's own settings and vars lets `dbt build` reuse the parse instead of starting over.
 _settings = Settings.from_env()

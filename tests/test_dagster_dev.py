@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, SHOTS, open_page
 
 QUERY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
     schedules { name cronSchedule scheduleState { status } }
@@ -78,3 +78,22 @@ def test_ui_serves_assets_checks_and_schedule_on_localhost(dagster_dev):
     assert schedule["cronSchedule"] == "0 5 * * *"
     assert schedule["scheduleState"]["status"] == "RUNNING"
 
+
+
+def test_asset_list_shows_in_a_browser(dagster_dev, browser):
+    page, problems = open_page(browser, f"http://127.0.0.1:{dagster_dev}/")
+    page.evaluate("localStorage.setItem('communityNux', '1')")
+    base = f"http://127.0.0.1:{dagster_dev}"
+
+    def shows(text: str) -> None:
+        page.wait_for_function("t => document.body.innerText.includes(t)", arg=text, timeout=60000)
+
+    page.goto(f"{base}/assets", wait_until="load")
+    shows("intermediate / int_as_of_date")  # the catalog lists keys as layer / name
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "dagster-assets.png"))
+    page.goto(f"{base}/assets/marts/customer_segments", wait_until="load")
+    shows("One row per customer known on the as-of date")
+    page.goto(f"{base}/assets/publish/bi_publication", wait_until="load")
+    shows("Switch bi.duckdb and current/*.parquet")
+    assert not [p for p in problems if "Uncaught" in p]

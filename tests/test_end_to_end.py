@@ -13,7 +13,7 @@ import yaml
 
 from orchestration.publish import PUBLISHED_TABLES, pii_columns
 from orchestration.settings import DEFAULTS
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, SHOTS, open_page, run_cli
 
 VOCABULARIES = {
     "value_tier": {"high", "mid", "low"},
@@ -115,7 +115,8 @@ def test_every_row_read_is_accounted_for(project):
         rows = con.execute(
             "select entity, sum(rows_read), sum(rows_accepted), sum(rows_quarantined), sum(rows_duplicate) "
             "from load_audit group by entity").fetchall()
-    assert {r[0] for r in rows} == {"customers", "orders", "order_items", "products"}
+    assert {r[0] for r in rows} == {"customers", "orders", "order_items", "products", "marketing_spend",
+                                    "web_events", "feedback"}
     for entity, read, accepted, quarantined, duplicate in rows:
         assert read == accepted + quarantined + duplicate, entity
     orders = next(r for r in rows if r[0] == "orders")
@@ -215,3 +216,22 @@ def test_audiences_are_exported_for_each_crm_without_opted_out_customers(project
             assert len(rows) == exported
             assert not {r[id_column] for r in rows} & opted_out
             assert pii_columns(list(rows[0]) if rows else []) == []
+
+
+def test_report_renders_every_chart_in_a_browser_without_errors(project, browser):
+    root, _ = project
+    report = root / "data" / "publish" / "current" / "report.html"
+    page, problems = open_page(browser, report.resolve().as_uri())
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 5", timeout=30000)
+    charts = page.eval_on_selector_all(".js-plotly-plot", "nodes => nodes.map(n => n.id)")
+    assert set(charts) == {"chart-segments", "chart-rf-heatmap", "chart-tier-by-stage", "chart-clv", "chart-tags"}
+    for chart in charts:  # every chart drew its marks, not an empty frame
+        marks = page.eval_on_selector(f"#{chart}", "n => n.querySelectorAll('.point, .bars path, .hm, image').length")
+        assert marks > 0, chart
+    assert "客户分群报告" in page.title()
+    assert problems == []
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "report.png"), full_page=True)
+    assert page.locator("a[href='docs/index.html']").count() == 1
+    docs, _ = open_page(browser, (report.parent / "docs" / "index.html").resolve().as_uri())
+    docs.get_by_text("customer_segments").first.wait_for(timeout=30000)

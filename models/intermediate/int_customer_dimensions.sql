@@ -95,17 +95,37 @@ timing as (
         coalesce(sum(person_orders.net_amount_reporting) filter (where person_orders.order_date in (
             select unnest(range(start_date, end_date + interval 1 day, interval 1 day))::date from calendar
         )) / nullif(sum(person_orders.net_amount_reporting), 0), 0) as holiday_spend_share,
-        count(*) filter (where dayofweek(person_orders.order_ts) in (0, 6)) / count(*) as weekend_order_share,
-        mode(
-            case
-                when hour(timezone('{{ var("local_timezone") }}', person_orders.order_ts at time zone 'UTC')) < 6 then 'night'
-                when hour(timezone('{{ var("local_timezone") }}', person_orders.order_ts at time zone 'UTC')) < 12 then 'morning'
-                when hour(timezone('{{ var("local_timezone") }}', person_orders.order_ts at time zone 'UTC')) < 18 then 'afternoon'
-                else 'evening'
-            end order by 1
-        ) as preferred_hour_band
+        count(*) filter (where dayofweek(person_orders.order_ts) in (0, 6)) / count(*) as weekend_order_share
     from person_orders
     group by person_orders.customer_id, person_orders.snapshot_date
+),
+
+hour_bands as (
+    select
+        customer_id,
+        snapshot_date,
+        case
+            when hour(timezone('{{ var("local_timezone") }}', order_ts at time zone 'UTC')) < 6 then 'night'
+            when hour(timezone('{{ var("local_timezone") }}', order_ts at time zone 'UTC')) < 12 then 'morning'
+            when hour(timezone('{{ var("local_timezone") }}', order_ts at time zone 'UTC')) < 18 then 'afternoon'
+            else 'evening'
+        end as hour_band,
+        count(*) as band_orders
+    from person_orders
+    group by all
+),
+
+preferred_bands as (
+    -- the most frequent band; a tie goes to the earliest band of the day, never to chance
+    select
+        customer_id,
+        snapshot_date,
+        arg_max(
+            hour_band,
+            (band_orders, -list_position(['night', 'morning', 'afternoon', 'evening'], hour_band))
+        ) as preferred_hour_band
+    from hour_bands
+    group by customer_id, snapshot_date
 ),
 
 browsing as (
@@ -119,9 +139,19 @@ browsing as (
             / nullif(count(*) filter (where event_type = 'page_view'), 0) as click_through_rate,
         count(*) filter (where event_type = 'add_to_cart')
             / nullif(count(*) filter (where event_type = 'page_view'), 0) as add_to_cart_rate,
-        date_diff('day', max(cast(event_ts as date)), snapshot_date) as days_since_last_visit,
-        mode(page_category order by page_category) as top_browsed_category
+        date_diff('day', max(cast(event_ts as date)), snapshot_date) as days_since_last_visit
     from events
+    group by customer_id, snapshot_date
+),
+
+browsed_categories as (
+    -- the most viewed category; a tie goes to the first name alphabetically, never to chance
+    select customer_id, snapshot_date, first(page_category order by views desc, page_category) as top_browsed_category
+    from (
+        select customer_id, snapshot_date, page_category, count(*) as views
+        from events where page_category is not null
+        group by all
+    )
     group by customer_id, snapshot_date
 ),
 
@@ -181,7 +211,7 @@ joined as (
         customers.interests,
         categories.top_category,
         categories.category_affinity,
-        browsing.top_browsed_category,
+        browsed_categories.top_browsed_category,
         -- social
         coalesce(referrals.referrals_made, 0) as referrals_made,
         coalesce(referrals.referral_revenue, 0) as referral_revenue,
@@ -203,7 +233,7 @@ joined as (
         -- purchase timing
         timing.holiday_spend_share,
         timing.weekend_order_share,
-        timing.preferred_hour_band,
+        preferred_bands.preferred_hour_band,
         -- browsing
         browsing.sessions,
         browsing.page_views,
@@ -228,8 +258,14 @@ joined as (
     left join categories
         on features.customer_id = categories.customer_id and features.snapshot_date = categories.snapshot_date
     left join timing on features.customer_id = timing.customer_id and features.snapshot_date = timing.snapshot_date
+    left join preferred_bands
+        on features.customer_id = preferred_bands.customer_id
+        and features.snapshot_date = preferred_bands.snapshot_date
     left join browsing
         on features.customer_id = browsing.customer_id and features.snapshot_date = browsing.snapshot_date
+    left join browsed_categories
+        on features.customer_id = browsed_categories.customer_id
+        and features.snapshot_date = browsed_categories.snapshot_date
     left join satisfaction
         on features.customer_id = satisfaction.customer_id and features.snapshot_date = satisfaction.snapshot_date
     left join referrals

@@ -57,7 +57,9 @@ with_reporting_rate as (
 converted as (
     select
         * exclude (order_cny_per_unit, reporting_cny_per_unit),
-        round(net_amount * order_cny_per_unit / reporting_cny_per_unit, 2) as net_amount_reporting
+        -- decimal, so that sums are exact and do not depend on the order threads add them in
+        cast(round(net_amount * order_cny_per_unit / reporting_cny_per_unit, 2) as decimal(18, 2))
+            as net_amount_reporting
     from with_reporting_rate
 )
 

@@ -1,9 +1,6 @@
 """Resources and the executor shared by every asset."""
 
-import shutil
-import sys
 from functools import cached_property
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -23,14 +20,8 @@ class InProcessVersionDbtResource(DbtCliResource):
         return version.parse(dbt_core_version)
 
 
-def dbt_executable() -> str:
-    """The dbt installed beside this interpreter, so that an unactivated virtualenv still works."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
-
-
 def dbt_resource() -> InProcessVersionDbtResource:
-    return InProcessVersionDbtResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    return InProcessVersionDbtResource(project_dir=dbt_project)
 
 
 @dg.definitions
