@@ -5,15 +5,20 @@ import io
 import json
 import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import duckdb
+import pandas
 import pytest
 import yaml
 
 from orchestration.publish import PUBLISHED_TABLES, pii_columns
 from orchestration.settings import DEFAULTS
-from tests.conftest import REPO, SHOTS, open_page, run_cli
+from tests.conftest import REPO, SHOTS, open_page, run_cli, write_csv
+from tests.dirty import ORDER_HEADER
 
 VOCABULARIES = {
     "value_tier": {"high", "mid", "low"},
@@ -123,14 +128,66 @@ def test_every_row_read_is_accounted_for(project):
     assert orders[3] > 0 and orders[4] > 0  # the demo carries dirty rows and newer versions
 
 
-def test_rerun_on_the_same_input_publishes_identical_results(project):
+def test_bi_readers_never_see_errors_or_a_mix_while_two_runs_publish(project, tmp_path):
+    """A reader process queries every table in a loop while `segments run` runs twice: first on the
+    same input (identical results), then with one more orders file (a new publication)."""
     root, _ = project
     before = snapshot(root)
-    result = run_cli("run", cwd=root, env={k: "" for k in DEFAULTS})
-    assert result.returncode == 0, result.stderr
-    assert snapshot(root) == before
+    stop, out = tmp_path / "stop", tmp_path / "reads.jsonl"
+    reader = subprocess.Popen([sys.executable, str(REPO / "tests" / "bi_reader.py"),
+                               str(root / "data" / "publish"), str(stop), str(out)])
+    try:
+        first = run_cli("run", cwd=root, env={k: "" for k in DEFAULTS})
+        assert first.returncode == 0, first.stderr
+        assert snapshot(root) == before  # same input and as-of date: identical results
+        write_csv(root / "data" / "landing" / "orders_late.csv", ORDER_HEADER,
+                  [["LATE1", "C00000001", "2026-10-30T12:00:00", "completed", "CNY", "88", "", ""]])
+        second = run_cli("run", cwd=root, env={k: "" for k in DEFAULTS})
+        assert second.returncode == 0, second.stderr
+        time.sleep(1)
+    finally:
+        stop.touch()
+        reader.wait(timeout=60)
+    reads = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(reads) > 50
+    assert [r["error"] for r in reads if "error" in r] == []
+    for read in reads:
+        for view in ("bi", "parquet"):  # one publication at a time: its tables agree with each other
+            seen = read[view]
+            assert seen["customers"] == seen["summary"] == seen["playbook"], read
+    files_seen = [r["bi"]["files"] for r in reads]
+    assert files_seen == sorted(files_seen)  # never back to an older publication
+    assert files_seen[0] + 1 == files_seen[-1]  # and the new one (one more file) was seen
     releases = [p for p in (root / "data" / "publish" / "releases").iterdir()]
-    assert len(releases) == 2
+    assert len(releases) == 3
+
+
+def test_bi_clients_read_the_publication(project):
+    root, _ = project
+    publish = root / "data" / "publish"
+    frame = pandas.read_parquet(publish / "current" / "customer_segments.parquet")  # pandas + pyarrow
+    with bi(root) as con:
+        assert len(frame) == con.execute("select count(*) from customer_segments").fetchone()[0]
+    # SQLAlchemy with the duckdb dialect, in a client environment like Superset's (duckdb 1.x, SQLAlchemy 1.4)
+    script = f"""
+import sqlalchemy as sa
+engine = sa.create_engine("duckdb:///{publish / 'bi.duckdb'}", connect_args={{"read_only": True}})
+inspector = sa.inspect(engine)
+tables = sorted(inspector.get_table_names())
+columns = [c["name"] for c in inspector.get_columns("customer_segments")]
+table = sa.Table("segment_summary", sa.MetaData(), autoload_with=engine)
+with engine.connect() as con:
+    count = con.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+print(";".join(tables)); print("customer_id" in columns, "business_segment" in columns, count > 0)
+"""
+    result = subprocess.run(
+        ["uv", "run", "--no-project", "--quiet", "--with", "duckdb==1.4.4", "--with", "duckdb-engine==0.17.0",
+         "--with", "sqlalchemy==1.4.54", "python", "-c", script],
+        capture_output=True, text=True, timeout=300, cwd=root)
+    assert result.returncode == 0, result.stderr[-2000:]
+    tables, checks = result.stdout.strip().splitlines()
+    assert set(PUBLISHED_TABLES) <= set(tables.split(";"))
+    assert checks == "True True True"
 
 
 def test_unreadable_file_fails_in_one_line_and_keeps_the_publication(project, tmp_path):
