@@ -77,6 +77,8 @@ def publish(
         counts = _export_parquet(warehouse, schema, tables, staging)
         _export_audiences(warehouse, schema, staging / "audiences")
         _build_bi_file(staging, tables, staging / "bi.duckdb")
+        if (publish_dir / "quality").is_dir():
+            shutil.copytree(publish_dir / "quality", staging / "quality")
         if report:
             build_report(staging / "bi.duckdb", staging, docs_link="docs/index.html" if docs else None)
         if docs:

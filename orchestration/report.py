@@ -78,6 +78,7 @@ def build_report(bi_file: Path, out: Path, docs_link: str | None = "docs/index.h
 
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     docs = f' · <a href="{docs_link}">data dictionary 数据字典 (dbt docs)</a>' if docs_link else ""
+    quality = ' · <a href="quality/index.html">data quality 数据质量</a>' if (out / "quality").is_dir() else ""
     page = f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <title>Customer segments 客户分群报告 {as_of}</title>
@@ -86,7 +87,7 @@ def build_report(bi_file: Path, out: Path, docs_link: str | None = "docs/index.h
 </head><body>
 <h1>Customer segment report 客户分群报告</h1>
 <div class="meta">As of 截至 <b>{as_of}</b> · {customers} customers 客户 · run 生成于 {generated}{docs}
- · <a href="../../quality/index.html">data quality 数据质量</a></div>
+{quality}</div>
 <section class="grid">
 <div>{_chart(sizes, "chart-segments")}</div>
 <div>{_chart(heat, "chart-rf-heatmap")}</div>
