@@ -78,7 +78,7 @@ def open_page(browser, url: str):
     """A page with every console error and uncaught exception collected."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(f"console: {message.text}") if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
     page.goto(url, wait_until="load")
     return page, problems
