@@ -96,4 +96,11 @@ def test_asset_list_shows_in_a_browser(dagster_dev, browser):
     shows("One row per customer known on the as-of date")
     page.goto(f"{base}/assets/publish/bi_publication", wait_until="load")
     shows("Switch bi.duckdb and current/*.parquet")
+    # the asset graph, as a user reaches it from the catalog
+    page.goto(f"{base}/assets", wait_until="load")
+    page.get_by_text("View lineage").first.click()
+    shows("Global asset lineage")
+    for group in ("landing", "staging", "intermediate", "marts", "publish", "reference"):
+        shows(group)  # one node per layer group, landing -> staging -> intermediate -> marts -> publish
+    page.screenshot(path=str(SHOTS / "dagster-lineage.png"))
     assert [p for p in problems if p.startswith("pageerror:")] == []
