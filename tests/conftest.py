@@ -16,6 +16,14 @@ from orchestration.settings import DEFAULTS
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest() -> None:
+    """Definitions load from the dbt manifest: parse the project once if it is missing or stale."""
+    from orchestration.runner import ensure_manifest
+
+    ensure_manifest()
+
+
 def point_settings_at(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point every SEGMENTS_* setting into root (and clear any set by the caller)."""
     for key in DEFAULTS:
