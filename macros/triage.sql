@@ -67,3 +67,18 @@
         end as outcome
     from labelled
 {%- endmacro %}
+
+{#- Keep the staging reason, else reject a row whose key has no accepted parent row (an orphan).
+    A blank key is allowed only when allow_blank (an anonymous web visitor). -#}
+{% macro reject_orphans(staged, parents, key, reason, allow_blank=false) -%}
+    select
+        {{ staged }}.* exclude (reject_reason),
+        case
+            when {{ staged }}.reject_reason is not null then {{ staged }}.reject_reason
+            when {% if allow_blank %}{{ staged }}.{{ key }} is not null and {% endif %}parents.{{ key }} is null
+                then '{{ reason }}'
+        end as reject_reason
+    from {{ staged }}
+    left join (select distinct {{ key }} from {{ parents }} where outcome = 'accepted') as parents
+        on {{ staged }}.{{ key }} = parents.{{ key }}
+{%- endmacro %}
