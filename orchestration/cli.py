@@ -79,7 +79,7 @@ def _run(settings: Settings, quiet: bool, as_json: bool) -> int:
     if not (quiet or as_json):
         print(f"running: load {settings.landing_dir} -> transform -> checks -> publish {settings.publish_dir}",
               flush=True)
-    outcome = run_pipeline(log_file)
+    outcome = run_pipeline(log_file, progress=not (quiet or as_json))
     if not outcome.success:
         print(f"segments: run failed: {outcome.reason} (full log: {log_file})", file=sys.stderr)
         if as_json:

@@ -10,6 +10,7 @@ import dagster as dg
 
 from orchestration import rules
 from orchestration.dbt_project import PREPARE_ARGS, dbt_project
+from orchestration.progress import phase_of
 from orchestration.settings import PROJECT_ROOT
 
 DBT_SOURCES = ("models", "macros", "seeds", "tests/dbt", "dbt_project.yml", "profiles.yml")
@@ -23,15 +24,12 @@ class RunOutcome:
     phase_seconds: dict[str, float] = field(default_factory=dict)
 
 
-PHASE_OF_STEP = {"raw_tables": "load", "dbt_models": "transform", "publish__bi_publication": "publish"}
-
-
 def phase_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
     """Wall time per phase; every step that is not load, transform or publish is an asset check."""
     phases = {"load": 0.0, "transform": 0.0, "checks": 0.0, "publish": 0.0}
     for stats in instance.get_run_step_stats(run_id):
         if stats.start_time and stats.end_time:
-            phases[PHASE_OF_STEP.get(stats.step_key, "checks")] += stats.end_time - stats.start_time
+            phases[phase_of(stats.step_key)] += stats.end_time - stats.start_time
     return {phase: round(seconds, 1) for phase, seconds in phases.items()}
 
 
@@ -55,7 +53,9 @@ def _newest_mtime(path: Path) -> float:
     return max((p.stat().st_mtime for p in path.rglob("*") if p.is_file()), default=0.0)
 
 
-def execute_job(log_file: Path, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+def execute_job(
+    log_file: Path, instance: dg.DagsterInstance | None = None, progress: bool = False
+) -> dg.ExecuteInProcessResult:
     """Execute the daily job; Dagster's and dbt's own output goes to log_file, not the terminal."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log), \
@@ -67,17 +67,18 @@ def execute_job(log_file: Path, instance: dg.DagsterInstance | None = None) -> d
         return job.execute_in_process(
             instance=instance or dg.DagsterInstance.ephemeral(),
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}},
+                                    **({"progress": {}} if progress else {})}},
         )
 
 
-def run_pipeline(log_file: Path) -> RunOutcome:
+def run_pipeline(log_file: Path, progress: bool = False) -> RunOutcome:
     try:
         rules.load()  # a bad segments.yml is refused before any SQL runs
     except rules.RulesError as error:
         return RunOutcome(success=False, reason=str(error))
     instance = dg.DagsterInstance.ephemeral()
-    result = execute_job(log_file, instance)
+    result = execute_job(log_file, instance, progress)
     phases = phase_seconds(instance, result.run_id)
     failed_checks = [
         f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}"

@@ -63,6 +63,12 @@ def test_demo_runs_and_reports(project):
     root, result = project
     assert result.returncode == 0, result.stderr
     assert "as of 2026-10-30" in result.stdout
+    # live progress, one line per step as it finishes, in phase order
+    lines = result.stdout.splitlines()
+    done = [next(i for i, line in enumerate(lines) if line.split()[:2] == [phase, "done"])
+            for phase in ("load", "transform", "publish")]
+    assert done == sorted(done)
+    assert any(line.split()[:2] == ["checks", "done"] for line in lines)
     assert (root / "data" / "landing" / "customers.csv").exists()
 
 

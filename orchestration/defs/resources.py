@@ -8,6 +8,7 @@ from dbt.version import __version__ as dbt_core_version
 from packaging import version
 
 from orchestration.dbt_project import dbt_project
+from orchestration.progress import progress_logger
 
 
 class InProcessVersionDbtResource(DbtCliResource):
@@ -27,4 +28,8 @@ def dbt_resource() -> InProcessVersionDbtResource:
 @dg.definitions
 def defs() -> dg.Definitions:
     # DuckDB allows one writer process: every step runs in the run's own process, one after another.
-    return dg.Definitions(resources={"dbt": dbt_resource()}, executor=dg.in_process_executor)
+    return dg.Definitions(
+        resources={"dbt": dbt_resource()},
+        executor=dg.in_process_executor,
+        loggers={"console": dg.colored_console_logger, "progress": progress_logger},
+    )
