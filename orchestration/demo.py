@@ -94,8 +94,8 @@ def generate(landing_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[str, int]:
 def _write(con: duckdb.DuckDBPyConnection, relation: str, path: Path, spec: DemoSpec) -> int:
     source = relation if relation.startswith("(") else f"(select * from {relation})"
     options = "(format parquet)" if spec.file_format == "parquet" else "(header, delimiter ',')"
-    con.execute(f"copy {source} to '{path}' {options}")
-    return con.execute(f"select count(*) from {source}").fetchone()[0]
+    # COPY answers with the number of rows it wrote: no second pass over the query
+    return con.execute(f"copy {source} to '{path}' {options}").fetchone()[0]
 
 
 def _sql_list(values: list) -> str:
