@@ -314,3 +314,22 @@ def test_every_published_column_is_documented_in_dbt(project):
             documented = {c for c, v in node["columns"].items() if v.get("description")}
             columns = [row[0] for row in con.execute(f"describe {table}").fetchall()]
             assert node["description"] and [c for c in columns if c not in documented] == [], table
+
+
+def test_every_model_and_column_is_documented_in_dbt(project):
+    """Data engineers read dbt docs for every layer: each model built, and each of its columns, is described
+    (and nothing is described that the model no longer has)."""
+    root, _ = project
+    nodes = json.loads((REPO / "target" / "manifest.json").read_text())["nodes"]
+    models = [node for node in nodes.values() if node["resource_type"] == "model"]
+    problems = []
+    with duckdb.connect(str(root / "data" / "warehouse.duckdb"), read_only=True) as con:
+        for node in models:
+            relation = f'"{node["schema"]}"."{node["alias"]}"'
+            columns = [row[0] for row in con.execute(f"describe {relation}").fetchall()]
+            documented = {c for c, v in node["columns"].items() if v.get("description", "").strip()}
+            if not node["description"].strip():
+                problems.append(f"{node['name']}: no description")
+            problems += [f"{node['name']}.{c}: no description" for c in columns if c not in documented]
+            problems += [f"{node['name']}.{c}: described but not built" for c in node["columns"] if c not in columns]
+    assert len(models) > 30 and problems == []
