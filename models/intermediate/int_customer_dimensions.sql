@@ -19,12 +19,21 @@ identities as (
     select * from {{ ref('int_customers_merged') }}
 ),
 
+completed_orders as (
+    -- timing is about the customer's clock: weekends, holidays and hour bands are read in
+    -- local_timezone (a Double 11 order at 00:30 Beijing time is 16:30 UTC on 10 November)
+    select
+        *,
+        timezone('{{ var("local_timezone") }}', order_ts at time zone 'UTC') as local_order_ts
+    from {{ ref('int_orders_converted') }}
+    where status = 'completed'
+),
+
 person_orders as (
     select orders.* replace (identities.canonical_customer_id as customer_id), snapshots.snapshot_date
-    from {{ ref('int_orders_converted') }} as orders
+    from completed_orders as orders
     inner join identities on orders.customer_id = identities.customer_id
     inner join snapshots on orders.order_date <= snapshots.snapshot_date
-    where orders.status = 'completed'
 ),
 
 items as (
@@ -92,10 +101,10 @@ timing as (
     select
         person_orders.customer_id,
         person_orders.snapshot_date,
-        coalesce(sum(person_orders.net_amount_reporting) filter (where person_orders.order_date in (
+        coalesce(sum(person_orders.net_amount_reporting) filter (where cast(person_orders.local_order_ts as date) in (
             select unnest(range(start_date, end_date + interval 1 day, interval 1 day))::date from calendar
         )) / nullif(sum(person_orders.net_amount_reporting), 0), 0) as holiday_spend_share,
-        count(*) filter (where dayofweek(person_orders.order_ts) in (0, 6)) / count(*) as weekend_order_share
+        count(*) filter (where dayofweek(person_orders.local_order_ts) in (0, 6)) / count(*) as weekend_order_share
     from person_orders
     group by person_orders.customer_id, person_orders.snapshot_date
 ),
@@ -105,9 +114,9 @@ hour_bands as (
         customer_id,
         snapshot_date,
         case
-            when hour(timezone('{{ var("local_timezone") }}', order_ts at time zone 'UTC')) < 6 then 'night'
-            when hour(timezone('{{ var("local_timezone") }}', order_ts at time zone 'UTC')) < 12 then 'morning'
-            when hour(timezone('{{ var("local_timezone") }}', order_ts at time zone 'UTC')) < 18 then 'afternoon'
+            when hour(local_order_ts) < 6 then 'night'
+            when hour(local_order_ts) < 12 then 'morning'
+            when hour(local_order_ts) < 18 then 'afternoon'
             else 'evening'
         end as hour_band,
         count(*) as band_orders
