@@ -13,7 +13,7 @@
         select
             *,
             md5(cast(row(*columns(* exclude (
-                _source_file, _file_hash, _row_number, _loaded_at, reject_reason
+                {{ landing_metadata() }}, reject_reason
             ))) as varchar)) as _content_hash,
             _loaded_at = max(_loaded_at) over (partition by _source_file) as _is_current_file
         from {{ relation }}

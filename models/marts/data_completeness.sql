@@ -3,12 +3,12 @@
 with
 
 customers as (
-    select * exclude (_source_file, _file_hash, _row_number, _loaded_at, has_invalid_email, has_invalid_phone)
+    select * exclude ({{ landing_metadata() }}, has_invalid_email, has_invalid_phone)
     from {{ ref('int_customers_standardised') }}
 ),
 
 orders as (
-    select * exclude (_source_file, _file_hash, _row_number, _loaded_at)
+    select * exclude ({{ landing_metadata() }})
     from {{ ref('int_orders_triaged') }}
     where outcome = 'accepted'
 ),

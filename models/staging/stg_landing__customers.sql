@@ -36,10 +36,7 @@ typed as (
         {{ is_unparseable('employee_count', parse_integer('employee_count')) }}
             or {{ is_unparseable('annual_revenue', parse_decimal('annual_revenue')) }} as has_bad_number,
         {{ is_unparseable('marketing_opt_out', parse_boolean('marketing_opt_out')) }} as has_bad_boolean,
-        _source_file,
-        _file_hash,
-        _row_number,
-        _loaded_at
+        {{ landing_metadata() }}
     from source
 ),
 

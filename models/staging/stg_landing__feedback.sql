@@ -14,10 +14,7 @@ typed as (
         {{ is_unparseable('survey_ts', parse_timestamp('survey_ts')) }} as has_bad_timestamp,
         {{ is_unparseable('nps_score', parse_integer('nps_score')) }}
             or {{ is_unparseable('csat_score', parse_integer('csat_score')) }} as has_bad_number,
-        _source_file,
-        _file_hash,
-        _row_number,
-        _loaded_at
+        {{ landing_metadata() }}
     from source
 ),
 

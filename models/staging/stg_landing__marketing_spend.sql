@@ -12,10 +12,7 @@ typed as (
         coalesce(upper({{ clean_text('currency') }}), 'CNY') as currency,
         {{ is_unparseable('spend_date', parse_date('spend_date')) }} as has_bad_date,
         {{ is_unparseable('spend', parse_decimal('spend')) }} as has_bad_number,
-        _source_file,
-        _file_hash,
-        _row_number,
-        _loaded_at
+        {{ landing_metadata() }}
     from source
 ),
 

@@ -14,10 +14,7 @@ typed as (
         {{ is_unparseable('line_no', parse_integer('line_no')) }}
             or {{ is_unparseable('quantity', parse_integer('quantity')) }}
             or {{ is_unparseable('unit_price', parse_decimal('unit_price')) }} as has_bad_number,
-        _source_file,
-        _file_hash,
-        _row_number,
-        _loaded_at
+        {{ landing_metadata() }}
     from source
 ),
 

@@ -19,10 +19,7 @@ typed as (
             or {{ is_unparseable('updated_at', parse_timestamp('updated_at')) }} as has_bad_timestamp,
         {{ is_unparseable('total_amount', parse_decimal('total_amount')) }}
             or {{ is_unparseable('discount_amount', parse_decimal('discount_amount')) }} as has_bad_number,
-        _source_file,
-        _file_hash,
-        _row_number,
-        _loaded_at
+        {{ landing_metadata() }}
     from source
 ),
 

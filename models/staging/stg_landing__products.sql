@@ -11,10 +11,7 @@ typed as (
         coalesce({{ normalise_code('category') }}, 'uncategorised') as category,
         {{ normalise_code('subcategory') }} as subcategory,
         {{ clean_text('brand') }} as brand,
-        _source_file,
-        _file_hash,
-        _row_number,
-        _loaded_at
+        {{ landing_metadata() }}
     from source
 ),
 

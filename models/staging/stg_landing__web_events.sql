@@ -15,10 +15,7 @@ typed as (
         {{ parse_decimal('dwell_seconds') }} as dwell_seconds,
         {{ is_unparseable('event_ts', parse_timestamp('event_ts')) }} as has_bad_timestamp,
         {{ is_unparseable('dwell_seconds', parse_decimal('dwell_seconds')) }} as has_bad_number,
-        _source_file,
-        _file_hash,
-        _row_number,
-        _loaded_at
+        {{ landing_metadata() }}
     from source
 ),
 
