@@ -29,13 +29,6 @@ completed_orders as (
     where status = 'completed'
 ),
 
-person_orders as (
-    select orders.* replace (identities.canonical_customer_id as customer_id), snapshots.snapshot_date
-    from completed_orders as orders
-    inner join identities on orders.customer_id = identities.customer_id
-    inner join snapshots on orders.order_date <= snapshots.snapshot_date
-),
-
 items as (
     select * from {{ ref('int_order_items_triaged') }} where outcome = 'accepted'
 ),
@@ -45,10 +38,15 @@ products as (
 ),
 
 events as (
-    select events.* replace (identities.canonical_customer_id as customer_id), snapshots.snapshot_date
+    -- each event once, in the first snapshot that counts it (the earliest snapshot date on or after
+    -- it); a snapshot's browsing sums its own and all earlier ones, instead of copying every event
+    -- to every later snapshot
+    select
+        events.* replace (identities.canonical_customer_id as customer_id),
+        first_snapshots.snapshot_date as first_snapshot_date
     from {{ ref('int_web_events_triaged') }} as events
     inner join identities on events.customer_id = identities.customer_id
-    inner join snapshots on cast(events.event_ts as date) <= snapshots.snapshot_date
+    asof inner join snapshots as first_snapshots on cast(events.event_ts as date) <= first_snapshots.snapshot_date
     where events.outcome = 'accepted'
 ),
 
@@ -72,12 +70,41 @@ cac as (
     select * from {{ ref('int_channels_costed') }}
 ),
 
+order_first_snapshots as (
+    -- each completed order once, in the first snapshot that counts it (the earliest snapshot date on
+    -- or after it); a snapshot's figures sum its own and all earlier ones, instead of copying every
+    -- order to every later snapshot
+    select
+        orders.order_id,
+        identities.canonical_customer_id as customer_id,
+        first_snapshots.snapshot_date as first_snapshot_date,
+        orders.net_amount_reporting,
+        cast(orders.local_order_ts as date) in (
+            select unnest(range(start_date, end_date + interval 1 day, interval 1 day))::date from calendar
+        ) as is_holiday,
+        dayofweek(orders.local_order_ts) in (0, 6) as is_weekend,
+        case
+            when hour(orders.local_order_ts) < 6 then 'night'
+            when hour(orders.local_order_ts) < 12 then 'morning'
+            when hour(orders.local_order_ts) < 18 then 'afternoon'
+            else 'evening'
+        end as hour_band
+    from completed_orders as orders
+    inner join identities on orders.customer_id = identities.customer_id
+    asof inner join snapshots as first_snapshots on orders.order_date <= first_snapshots.snapshot_date
+),
+
 category_spend as (
-    select person_orders.customer_id, person_orders.snapshot_date, products.category,
-        sum(items.quantity * items.unit_price) as spend
-    from person_orders
-    inner join items on person_orders.order_id = items.order_id
-    inner join products on items.product_id = products.product_id
+    select per_snapshot.customer_id, snapshots.snapshot_date, per_snapshot.category, sum(per_snapshot.spend) as spend
+    from (
+        select orders.customer_id, orders.first_snapshot_date, products.category,
+            sum(items.quantity * items.unit_price) as spend
+        from order_first_snapshots as orders
+        inner join items on orders.order_id = items.order_id
+        inner join products on items.product_id = products.product_id
+        group by all
+    ) as per_snapshot
+    inner join snapshots on per_snapshot.first_snapshot_date <= snapshots.snapshot_date
     group by all
 ),
 
@@ -99,28 +126,38 @@ categories as (
 
 timing as (
     select
-        person_orders.customer_id,
-        person_orders.snapshot_date,
-        coalesce(sum(person_orders.net_amount_reporting) filter (where cast(person_orders.local_order_ts as date) in (
-            select unnest(range(start_date, end_date + interval 1 day, interval 1 day))::date from calendar
-        )) / nullif(sum(person_orders.net_amount_reporting), 0), 0) as holiday_spend_share,
-        count(*) filter (where dayofweek(person_orders.local_order_ts) in (0, 6)) / count(*) as weekend_order_share
-    from person_orders
-    group by person_orders.customer_id, person_orders.snapshot_date
+        per_snapshot.customer_id,
+        snapshots.snapshot_date,
+        coalesce(sum(per_snapshot.holiday_spend) / nullif(sum(per_snapshot.spend), 0), 0) as holiday_spend_share,
+        cast(sum(per_snapshot.weekend_orders) as bigint) / cast(sum(per_snapshot.orders) as bigint)
+            as weekend_order_share
+    from (
+        select
+            customer_id,
+            first_snapshot_date,
+            sum(net_amount_reporting) filter (where is_holiday) as holiday_spend,
+            sum(net_amount_reporting) as spend,
+            count(*) filter (where is_weekend) as weekend_orders,
+            count(*) as orders
+        from order_first_snapshots
+        group by customer_id, first_snapshot_date
+    ) as per_snapshot
+    inner join snapshots on per_snapshot.first_snapshot_date <= snapshots.snapshot_date
+    group by per_snapshot.customer_id, snapshots.snapshot_date
 ),
 
 hour_bands as (
     select
-        customer_id,
-        snapshot_date,
-        case
-            when hour(local_order_ts) < 6 then 'night'
-            when hour(local_order_ts) < 12 then 'morning'
-            when hour(local_order_ts) < 18 then 'afternoon'
-            else 'evening'
-        end as hour_band,
-        count(*) as band_orders
-    from person_orders
+        per_snapshot.customer_id,
+        snapshots.snapshot_date,
+        per_snapshot.hour_band,
+        cast(sum(per_snapshot.band_orders) as bigint) as band_orders
+    from (
+        select customer_id, first_snapshot_date, hour_band, count(*) as band_orders
+        from order_first_snapshots
+        group by all
+    ) as per_snapshot
+    inner join snapshots on per_snapshot.first_snapshot_date <= snapshots.snapshot_date
     group by all
 ),
 
@@ -137,28 +174,85 @@ preferred_bands as (
     group by customer_id, snapshot_date
 ),
 
-browsing as (
+browsing_per_first_snapshot as (
     select
         customer_id,
-        snapshot_date,
-        count(distinct session_id) as sessions,
+        first_snapshot_date,
         count(*) filter (where event_type = 'page_view') as page_views,
-        round(avg(dwell_seconds), 1) as avg_dwell_seconds,
-        count(*) filter (where event_type = 'click')
-            / nullif(count(*) filter (where event_type = 'page_view'), 0) as click_through_rate,
-        count(*) filter (where event_type = 'add_to_cart')
-            / nullif(count(*) filter (where event_type = 'page_view'), 0) as add_to_cart_rate,
-        date_diff('day', max(cast(event_ts as date)), snapshot_date) as days_since_last_visit
+        count(*) filter (where event_type = 'click') as clicks,
+        count(*) filter (where event_type = 'add_to_cart') as add_to_carts,
+        sum(dwell_seconds) as dwell_seconds,
+        count(dwell_seconds) as dwell_events,
+        max(cast(event_ts as date)) as last_visit_date
     from events
-    group by customer_id, snapshot_date
+    group by customer_id, first_snapshot_date
+),
+
+session_starts as (
+    -- a session counts from the first snapshot that sees any of its events
+    select customer_id, first_snapshot_date, count(*) as sessions
+    from (
+        select customer_id, min(first_snapshot_date) as first_snapshot_date
+        from events
+        where session_id is not null
+        group by customer_id, session_id
+    )
+    group by customer_id, first_snapshot_date
+),
+
+browsing_totals as (
+    select
+        per_snapshot.customer_id,
+        snapshots.snapshot_date,
+        cast(sum(per_snapshot.page_views) as bigint) as page_views,
+        cast(sum(per_snapshot.clicks) as bigint) as clicks,
+        cast(sum(per_snapshot.add_to_carts) as bigint) as add_to_carts,
+        sum(per_snapshot.dwell_seconds) as dwell_seconds,
+        cast(sum(per_snapshot.dwell_events) as bigint) as dwell_events,
+        max(per_snapshot.last_visit_date) as last_visit_date
+    from browsing_per_first_snapshot as per_snapshot
+    inner join snapshots on per_snapshot.first_snapshot_date <= snapshots.snapshot_date
+    group by per_snapshot.customer_id, snapshots.snapshot_date
+),
+
+session_totals as (
+    select starts.customer_id, snapshots.snapshot_date, cast(sum(starts.sessions) as bigint) as sessions
+    from session_starts as starts
+    inner join snapshots on starts.first_snapshot_date <= snapshots.snapshot_date
+    group by starts.customer_id, snapshots.snapshot_date
+),
+
+browsing as (
+    select
+        totals.customer_id,
+        totals.snapshot_date,
+        coalesce(session_totals.sessions, 0) as sessions,
+        totals.page_views,
+        -- the mean rounded half up to 0.1 s in exact integer arithmetic on hundredths (dwell is
+        -- decimal(18, 2) and never negative), as avg() would round it, without binary fractions
+        (cast(totals.dwell_seconds * 100 as hugeint) * 2 + 10 * totals.dwell_events)
+            // nullif(20 * totals.dwell_events, 0) / 10 as avg_dwell_seconds,
+        totals.clicks / nullif(totals.page_views, 0) as click_through_rate,
+        totals.add_to_carts / nullif(totals.page_views, 0) as add_to_cart_rate,
+        date_diff('day', totals.last_visit_date, totals.snapshot_date) as days_since_last_visit
+    from browsing_totals as totals
+    left join session_totals
+        on totals.customer_id = session_totals.customer_id and totals.snapshot_date = session_totals.snapshot_date
 ),
 
 browsed_categories as (
     -- the most viewed category; a tie goes to the first name alphabetically, never to chance
     select customer_id, snapshot_date, first(page_category order by views desc, page_category) as top_browsed_category
     from (
-        select customer_id, snapshot_date, page_category, count(*) as views
-        from events where page_category is not null
+        select category_views.customer_id, snapshots.snapshot_date, category_views.page_category,
+            sum(category_views.views) as views
+        from (
+            select customer_id, first_snapshot_date, page_category, count(*) as views
+            from events
+            where page_category is not null
+            group by all
+        ) as category_views
+        inner join snapshots on category_views.first_snapshot_date <= snapshots.snapshot_date
         group by all
     )
     group by customer_id, snapshot_date
