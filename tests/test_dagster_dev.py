@@ -82,25 +82,28 @@ def test_ui_serves_assets_checks_and_schedule_on_localhost(dagster_dev):
 
 def test_asset_list_shows_in_a_browser(dagster_dev, browser):
     page, problems = open_page(browser, f"http://127.0.0.1:{dagster_dev}/")
-    page.evaluate("localStorage.setItem('communityNux', '1')")
-    base = f"http://127.0.0.1:{dagster_dev}"
+    try:
+        page.evaluate("localStorage.setItem('communityNux', '1')")
+        base = f"http://127.0.0.1:{dagster_dev}"
 
-    def shows(text: str) -> None:
-        page.wait_for_function("t => document.body.innerText.includes(t)", arg=text, timeout=60000)
+        def shows(text: str) -> None:
+            page.wait_for_function("t => document.body.innerText.includes(t)", arg=text, timeout=60000)
 
-    page.goto(f"{base}/assets", wait_until="load")
-    shows("intermediate / int_as_of_date")  # the catalog lists keys as layer / name
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / "dagster-assets.png"))
-    page.goto(f"{base}/assets/marts/customer_segments", wait_until="load")
-    shows("One row per customer known on the as-of date")
-    page.goto(f"{base}/assets/publish/bi_publication", wait_until="load")
-    shows("Switch bi.duckdb and current/*.parquet")
-    # the asset graph, as a user reaches it from the catalog
-    page.goto(f"{base}/assets", wait_until="load")
-    page.get_by_text("View lineage").first.click()
-    shows("Global asset lineage")
-    for group in ("landing", "staging", "intermediate", "marts", "publish", "reference"):
-        shows(group)  # one node per layer group, landing -> staging -> intermediate -> marts -> publish
-    page.screenshot(path=str(SHOTS / "dagster-lineage.png"))
-    assert [p for p in problems if p.startswith("pageerror:")] == []
+        page.goto(f"{base}/assets", wait_until="load")
+        shows("intermediate / int_as_of_date")  # the catalog lists keys as layer / name
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / "dagster-assets.png"))
+        page.goto(f"{base}/assets/marts/customer_segments", wait_until="load")
+        shows("One row per customer known on the as-of date")
+        page.goto(f"{base}/assets/publish/bi_publication", wait_until="load")
+        shows("Switch bi.duckdb and current/*.parquet")
+        # the asset graph, as a user reaches it from the catalog
+        page.goto(f"{base}/assets", wait_until="load")
+        page.get_by_text("View lineage").first.click()
+        shows("Global asset lineage")
+        for group in ("landing", "staging", "intermediate", "marts", "publish", "reference"):
+            shows(group)  # one node per layer group, landing -> staging -> intermediate -> marts -> publish
+        page.screenshot(path=str(SHOTS / "dagster-lineage.png"))
+        assert [p for p in problems if p.startswith("pageerror:")] == []
+    finally:
+        page.close()  # an open page keeps a live connection, and dagster dev waits for it on shutdown
