@@ -34,6 +34,21 @@ def graphql(port: int, query: str) -> dict:
         return json.load(response)
 
 
+READY = """{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } }
+    instance { daemonHealth { allDaemonStatuses { daemonType healthy } } } }"""
+
+
+def is_up(port: int) -> bool:
+    try:
+        data = graphql(port, READY)["data"]
+    except OSError:
+        return False
+    locations = data["workspaceOrError"].get("locationEntries") or []
+    daemons = data["instance"]["daemonHealth"]["allDaemonStatuses"]
+    return bool(locations) and all(entry["loadStatus"] == "LOADED" for entry in locations) \
+        and bool(daemons) and all(daemon["healthy"] for daemon in daemons)
+
+
 @pytest.fixture(scope="module")
 def dagster_dev(tmp_path_factory):
     home = tmp_path_factory.mktemp("dagster_home")
@@ -48,14 +63,12 @@ def dagster_dev(tmp_path_factory):
         stdout=subprocess.DEVNULL, stderr=(home / "dagster-dev.log").open("w"))
     try:
         deadline = time.monotonic() + 240
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((home / "dagster-dev.log").read_text()[-3000:]) from None
-                time.sleep(1)
+        # up means the code location is loaded and every daemon has reported healthy: stopped while
+        # still loading (dbt parse in the code server), dagster dev takes a minute to shut down
+        while not is_up(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((home / "dagster-dev.log").read_text()[-3000:])
+            time.sleep(1)
         yield port
     finally:
         os.killpg(process.pid, signal.SIGTERM)
