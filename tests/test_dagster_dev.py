@@ -63,8 +63,8 @@ def dagster_dev(tmp_path_factory):
         stdout=subprocess.DEVNULL, stderr=(home / "dagster-dev.log").open("w"))
     try:
         deadline = time.monotonic() + 240
-        # up means the code location is loaded and every daemon has reported healthy: stopped while
-        # still loading (dbt parse in the code server), dagster dev takes a minute to shut down
+        # up means the code location is loaded and every daemon has reported healthy, not just that
+        # the webserver answers
         while not is_up(port):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((home / "dagster-dev.log").read_text()[-3000:])
