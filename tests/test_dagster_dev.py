@@ -49,6 +49,11 @@ def is_up(port: int) -> bool:
         and bool(daemons) and all(daemon["healthy"] for daemon in daemons)
 
 
+def restore_interrupt() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def dagster_dev(tmp_path_factory):
     home = tmp_path_factory.mktemp("dagster_home")
@@ -57,10 +62,12 @@ def dagster_dev(tmp_path_factory):
            "SEGMENTS_WAREHOUSE": str(home / "warehouse.duckdb"),
            "SEGMENTS_PUBLISH_DIR": str(home / "publish")}
     dagster = Path(sys.executable).with_name("dagster")
-    # its own session, so that SIGTERM reaches dagster dev and every child it started
+    # its own session, so that SIGTERM reaches dagster dev and every child it started, and SIGINT
+    # restored: a background job (CI) starts with SIGINT ignored, which children inherit, and
+    # dagster dev stops its webserver and daemon with SIGINT (ignored, it waits out our timeout)
     process = subprocess.Popen(
         [str(dagster), "dev", "-p", str(port)], cwd=REPO, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=(home / "dagster-dev.log").open("w"))
+        preexec_fn=restore_interrupt, stdout=subprocess.DEVNULL, stderr=(home / "dagster-dev.log").open("w"))
     try:
         deadline = time.monotonic() + 240
         # up means the code location is loaded and every daemon has reported healthy, not just that
