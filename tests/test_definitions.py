@@ -39,4 +39,3 @@ def test_every_asset_has_a_description_and_a_layer_group():
 def test_job_runs_every_step_in_one_process():
     job = defs().resolve_job_def("segments_daily")
     assert job.executor_def is dg.in_process_executor
-
