@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 ENTITY_COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": (
@@ -37,24 +38,57 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "feedback": ("customer_id", "survey_ts"),
 }
 
-# Protected attributes are never classified on, whatever a file carries (CONTRACT section 1).
-PROTECTED_COLUMNS = frozenset({
-    "race", "ethnicity", "ethnic_group", "religion", "religious_affiliation", "faith",
-    "sexual_orientation", "orientation", "political_affiliation", "political_party", "politics",
-    "民族", "种族", "宗教", "宗教信仰", "性取向", "政治面貌", "政治倾向", "党派",
+# Protected attributes are never classified on, whatever a file carries (CONTRACT section 1). A column
+# is protected when its name, normalised, holds one of these words as a token (`religion_code`,
+# `race_ethnicity`), one of the long words anywhere (`sexualorientation`), or one of the Chinese terms.
+PROTECTED_TOKENS = frozenset({
+    "race", "races", "racial", "ethnicity", "ethnic", "ethnicities", "religion", "religions", "religious",
+    "faith", "creed", "sexuality", "political", "politics", "caste", "tribe",
 })
+PROTECTED_PHRASES = (("sexual", "orientation"), ("sex", "orientation"), ("political", "party"),
+                     ("party", "affiliation"), ("ethnic", "group"))
+PROTECTED_SUBSTRINGS = ("ethnicit", "religio", "sexualorientation", "politicalaffiliation", "politicalparty")
+PROTECTED_CJK = ("民族", "种族", "族裔", "宗教", "信仰", "性取向", "性向", "政治面貌", "政治倾向", "政治立场", "党派",
+                 "黨派", "種族", "宗敎")
+
+# Direct identifiers (CONTRACT section 4): pseudonymised after staging, never published.
+PII_COLUMN = re.compile(
+    r"(^|_)(name|names|email|e_mail|mail|phone|mobile|tel|telephone|address|street)(_|$)|姓名|电话|手机|邮箱|地址"
+)
+# Names that match the pattern above but identify no person.
+NOT_PII_COLUMNS = frozenset({"product_name", "column_name"})
+
+
+def is_pii(column: str) -> bool:
+    return column not in NOT_PII_COLUMNS and bool(PII_COLUMN.search(normalise_column(column)))
+
 
 METADATA_COLUMNS = ("_source_file", "_file_hash", "_row_number", "_loaded_at")
 
 
+def _visible(name: str) -> str:
+    """Full-width letters folded (NFKC) and invisible characters (zero-width, BOM, controls) removed."""
+    folded = unicodedata.normalize("NFKC", name)
+    return "".join(ch for ch in folded if unicodedata.category(ch) not in ("Cf", "Cc", "Cs", "Co", "Cn"))
+
+
 def normalise_column(name: str) -> str:
     """Header as written -> the column name used in raw tables (lower case, underscores)."""
-    cleaned = name.replace("\ufeff", "").strip().lower()
+    cleaned = _visible(name).strip().lower()
     return re.sub(r"[\s\-]+", "_", cleaned)
 
 
 def is_protected(column: str) -> bool:
-    return normalise_column(column) in PROTECTED_COLUMNS
+    visible = _visible(column)
+    # camelCase and any separator split into tokens: `RaceEthnicity`, `religion.code`, `sexual-orientation`
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", visible).lower()
+    tokens = [t for t in re.split(r"[\W_]+", spaced) if t]
+    squashed = "".join(tokens)
+    if any(t in PROTECTED_TOKENS for t in tokens):
+        return True
+    if any(tuple(tokens[i:i + len(p)]) == p for p in PROTECTED_PHRASES for i in range(len(tokens))):
+        return True
+    return any(s in squashed for s in PROTECTED_SUBSTRINGS) or any(s in visible for s in PROTECTED_CJK)
 
 
 def entity_of(file_name: str) -> str | None:

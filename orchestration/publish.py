@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.contract import is_pii
 from orchestration.report import build_report
 
 PUBLISHED_TABLES = (
@@ -35,11 +35,6 @@ CRM_LAYOUTS = {
     "zoho": ("External ID", "Segment", "Tag", "Recommended Action", "As Of Date"),
 }
 
-# Direct identifiers never leave the warehouse (CONTRACT section 4).
-PII_COLUMN = re.compile(
-    r"(^|_)(name|email|e_mail|phone|mobile|tel|address|street)(_|$)|姓名|电话|手机|邮箱|地址"
-)
-ALLOWED_NAMED_COLUMNS = frozenset({"product_name", "column_name"})
 BI_STORAGE_VERSION = "v1.4.0"
 
 
@@ -55,7 +50,8 @@ class Publication:
 
 
 def pii_columns(columns: list[str]) -> list[str]:
-    return [c for c in columns if c not in ALLOWED_NAMED_COLUMNS and PII_COLUMN.search(c.lower())]
+    """Direct identifiers never leave the warehouse (CONTRACT section 4)."""
+    return [c for c in columns if is_pii(c)]
 
 
 def publish(

@@ -3,6 +3,7 @@
 import duckdb
 import pytest
 
+from orchestration.contract import normalise_column
 from orchestration.landing import UnreadableFileError, load_entity, load_file
 from tests.conftest import write_csv
 
@@ -99,3 +100,102 @@ def test_unreadable_file_fails_naming_the_file_and_loads_nothing(tmp_path, con, 
     with pytest.raises(UnreadableFileError, match=name):
         load_file(con, "orders", path)
     assert con.execute("select count(*) from raw.load_files").fetchone()[0] == 0
+
+
+def test_mixed_line_endings_load_and_bad_rows_are_quarantined(tmp_path, con):
+    # rows exported with CRLF, then rows appended by another tool with LF, one field holding a CRLF
+    path = tmp_path / "orders_mixed.csv"
+    path.write_bytes(
+        b"order_id,customer_id,order_ts\r\n"
+        b"o1,c1,2026-01-01\r\n"
+        b"o2,c2,2026-01-02\n"
+        b"o3,c3\r\n"
+        b"o4,c4,2026-01-04,extra\n"
+        b'o5,"c5\r\nsecond line",2026-01-05\r\n'
+        b"o6,c6,2026-01-06\n")
+    load = load_file(con, "orders", path)
+    assert (load.rows_read, load.rows_malformed) == (6, 2)
+    assert con.execute("select order_id from raw.orders order by 1").fetchall() == [
+        ("o1",), ("o2",), ("o5",), ("o6",)]
+    assert con.execute("select line, reason from raw.malformed_rows order by line").fetchall() == [
+        (4, "malformed_row"), (5, "malformed_row")]
+    assert con.execute("select _source_file from raw.orders limit 1").fetchone() == ("orders_mixed.csv",)
+
+
+HOSTILE_HEADERS = [
+    'x" varchar); copy raw.customers to \'/tmp/pwned.csv\'; --',
+    "y'); copy raw.customers to '/tmp/pwned2.csv'; --",
+    'a"b',
+    "commit; drop table raw.load_files",
+]
+
+
+def test_hostile_headers_stay_column_names_and_run_no_sql(tmp_path, con):
+    landing = tmp_path / "landing"
+    write_csv(landing / "customers.csv", ["customer_id", "signup_ts", *HOSTILE_HEADERS],
+              [["c1", "2026-01-01", "1", "2", "3", "4"]])
+    [load] = load_entity(con, landing, "customers")
+    assert load.rows_read == 1
+    columns = {row[0] for row in con.execute("describe raw.customers").fetchall()}
+    assert {normalise_column(h) for h in HOSTILE_HEADERS} <= columns
+    assert con.execute("select count(*) from raw.load_files").fetchone()[0] == 1
+    assert not (tmp_path / "pwned.csv").exists()
+    from pathlib import Path
+    assert not Path("/tmp/pwned.csv").exists() and not Path("/tmp/pwned2.csv").exists()
+
+
+def test_a_path_with_a_quote_loads(tmp_path, con):
+    landing = tmp_path / "it's; here"
+    path = write_csv(landing / "orders_q.csv", ["order_id", "customer_id", "order_ts"], [["o1", "c1", "2026-01-01"]])
+    assert load_file(con, "orders", path).rows_read == 1
+
+
+def test_built_sql_with_two_statements_is_refused(con):
+    from orchestration.db import SqlShapeError, execute_one
+
+    with pytest.raises(SqlShapeError):
+        execute_one(con, "select 1; select 2")
+
+
+@pytest.mark.parametrize("header", [
+    "RACE", "ＲＡＣＥ", "ra\u200bce", "race_ethnicity", "religion_code", "民族名称", "Sexual-Orientation",
+    "SexualOrientation", "political affiliation", "\ufeff宗教", "ethnic\u00a0group",
+])
+def test_protected_columns_are_matched_robustly_and_never_reach_raw(tmp_path, con, header):
+    landing = tmp_path / "landing"
+    path = landing / "customers.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        f"customer_id,signup_ts,{header},city\n"
+        "c1,2026-01-01,SECRET-A,北京\n"
+        "c2,2026-01-01,SECRET-B,上海,extra\n"
+        "c3,2026-01-01,SECRET-C\n", encoding="utf-8")
+    [load] = load_entity(con, landing, "customers")
+    assert load.dropped_columns and load.rows_read == 3
+    dump = str(con.execute("select * from raw.customers").fetchall()) + str(
+        con.execute("select * from raw.malformed_rows").fetchall())
+    assert "SECRET" not in dump
+    assert con.execute("select count(*) from raw.malformed_rows").fetchone()[0] == 2
+
+
+def test_malformed_lines_keep_their_values_in_raw_and_a_pseudonymised_copy(tmp_path, con):
+    path = tmp_path / "customers_bad.csv"
+    path.write_text("customer_id,signup_ts,email,phone\n"
+                    "c1,2026-01-01,li.lei@example.com,+8613812345678,extra\n"
+                    "c2,wang@example.cn 13900001111\n", encoding="utf-8")
+    load_file(con, "customers", path, pseudonym_key="k")
+    rows = con.execute("select original_record, redacted_record from raw.malformed_rows order by line").fetchall()
+    assert "li.lei@example.com" in rows[0][0]
+    redacted = " ".join(r[1] for r in rows)
+    assert "@" not in redacted and "13812345678" not in redacted and "13900001111" not in redacted
+    assert "c1" in rows[0][1] and "2026-01-01" in rows[0][1]
+
+
+def test_an_empty_optional_file_is_recorded_and_an_empty_required_one_fails(tmp_path, con):
+    (tmp_path / "feedback_empty.csv").write_bytes(b"")
+    load = load_file(con, "feedback", tmp_path / "feedback_empty.csv")
+    assert load.empty and load.rows_read == 0
+    assert con.execute("select entity, rows_read from raw.load_files").fetchall() == [("feedback", 0)]
+    (tmp_path / "customers_empty.csv").write_bytes(b"")
+    with pytest.raises(UnreadableFileError, match="customers_empty.csv: empty file"):
+        load_file(con, "customers", tmp_path / "customers_empty.csv")

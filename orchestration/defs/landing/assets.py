@@ -1,10 +1,10 @@
 """Land the files of the landing zone into the warehouse's raw schema."""
 
 import dagster as dg
-import duckdb
 
 from orchestration.contract import ENTITY_COLUMNS, REQUIRED_ENTITIES
-from orchestration.landing import UnreadableFileError, landing_files, load_entity
+from orchestration.db import connect
+from orchestration.landing import ResourceExhaustedError, UnreadableFileError, landing_files, load_entity
 from orchestration.settings import Settings
 
 RAW_TABLES = (*ENTITY_COLUMNS, "load_files", "malformed_rows")
@@ -34,16 +34,18 @@ def raw_tables(context: dg.AssetExecutionContext):
                 f"{' and '.join(REQUIRED_ENTITIES)} are required")
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     summary: dict[str, dict] = {}
-    with duckdb.connect(str(settings.warehouse)) as con:
+    with connect(settings.warehouse, settings) as con:
         for entity in ENTITY_COLUMNS:
             try:
-                loads = load_entity(con, settings.landing_dir, entity)
-            except UnreadableFileError as error:
+                loads = load_entity(con, settings.landing_dir, entity, settings.pseudonym_key, settings.temp_dir)
+            except (UnreadableFileError, ResourceExhaustedError) as error:
                 raise dg.Failure(str(error)) from error
             for load in loads:
                 if load.dropped_columns:
                     context.log.warning(
                         f"{load.source_file}: dropped protected columns {load.dropped_columns} at load")
+                if load.empty:
+                    context.log.warning(f"{load.source_file}: empty file (0 bytes), recorded with no rows")
             summary[entity] = {
                 "files_loaded": [x.source_file for x in loads if not x.skipped],
                 "files_skipped": [x.source_file for x in loads if x.skipped],
