@@ -10,6 +10,7 @@ import duckdb
 
 from orchestration import rules
 from orchestration.demo import DemoSpec, generate
+from orchestration.lock import RunLockedError, run_lock
 from orchestration.settings import DEFAULTS, HELP, Settings, SettingsError
 
 
@@ -69,17 +70,25 @@ def main(argv: list[str] | None = None) -> int:
             print(f"generated {counts} into {settings.landing_dir}")
         if args.command == "generate":
             return 0
-    return _run(settings, quiet=args.quiet, as_json=args.json)
+    return _run(settings, quiet=args.quiet, as_json=args.json, demo=args.command == "demo")
 
 
-def _run(settings: Settings, quiet: bool, as_json: bool) -> int:
+def _run(settings: Settings, quiet: bool, as_json: bool, demo: bool = False) -> int:
     from orchestration.runner import run_pipeline
 
     log_file = settings.warehouse.parent / "logs" / "segments-run.log"
-    if not (quiet or as_json):
-        print(f"running: load {settings.landing_dir} -> transform -> checks -> publish {settings.publish_dir}",
-              flush=True)
-    outcome = run_pipeline(log_file, progress=not (quiet or as_json))
+    if settings.uses_demo_key and not demo:
+        print("segments: warning: SEGMENTS_PSEUDONYM_KEY is not set, names, emails and phones are pseudonymised "
+              "with the public demo key; set a secret of your own", file=sys.stderr, flush=True)
+    try:
+        with run_lock(settings):
+            if not (quiet or as_json):
+                print(f"running: load {settings.landing_dir} -> transform -> checks -> publish "
+                      f"{settings.publish_dir}", flush=True)
+            outcome = run_pipeline(log_file, progress=not (quiet or as_json))
+    except RunLockedError as error:
+        print(f"segments: {error}", file=sys.stderr)
+        return 1
     if not outcome.success:
         print(f"segments: run failed: {outcome.reason} (full log: {log_file})", file=sys.stderr)
         if as_json:

@@ -35,9 +35,26 @@ _scripts = str(Path(sys.executable).parent)
 if os.environ.get("PATH", "").split(os.pathsep)[0] != _scripts:
     os.environ["PATH"] = _scripts + os.pathsep + os.environ.get("PATH", "")
 
-# Parsing with the run's own settings and vars lets `dbt build` reuse the parse instead of starting over.
+# Enough rules for dbt to parse the project when segments.yml is broken: the code location still
+# loads, and the run itself refuses the file with its one-line reason (dbt_models, runner).
+PARSE_ONLY_RULES = {
+    "segments": {"business_segment": {"rules": [
+        {"code": "unclassified", "otherwise": True, "label_en": "unclassified", "label_zh": "未分类",
+         "action": "fix segments.yml"}]}},
+}
+
+
+def prepare_args(settings: Settings) -> list[str]:
+    """Parsing with the run's own settings and vars lets `dbt build` reuse the parse instead of starting over."""
+    try:
+        variables = dbt_vars(settings)
+    except rules.RulesError:
+        variables = dbt_vars(settings, rules.compile_config(PARSE_ONLY_RULES))
+    return ["parse", "--quiet", "--vars", json.dumps(variables)]
+
+
 _settings = Settings.from_env()
 _settings.export_to_environ()
-PREPARE_ARGS = ["parse", "--quiet", "--vars", json.dumps(dbt_vars(_settings))]
+PREPARE_ARGS = prepare_args(_settings)
 dbt_project = DbtProject(project_dir=PROJECT_ROOT, profiles_dir=PROJECT_ROOT, prepare_project_cli_args=PREPARE_ARGS)
 dbt_project.prepare_if_dev()

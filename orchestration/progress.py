@@ -18,11 +18,18 @@ class StepProgress(logging.Handler):
     def __init__(self) -> None:
         super().__init__()
         self.started: dict[str, float] = {}
+        self.succeeded: set[str] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
         event = (getattr(record, "dagster_meta", None) or {}).get("dagster_event")
-        if event is None or not event.step_key:
+        if event is None:
             return
+        if event.is_run_failure and "publish__bi_publication" not in self.succeeded:
+            self._print(f"  {'publish':<10} not run: nothing was published")
+        if not event.step_key:
+            return
+        if event.is_step_success:
+            self.succeeded.add(event.step_key)
         if event.is_step_start:
             self.started[event.step_key] = time.monotonic()
             if event.step_key in PHASE_OF_STEP:

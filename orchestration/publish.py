@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contract import is_pii
+from orchestration.db import connect, execute_one, ident, literal
 from orchestration.report import build_report
 
 PUBLISHED_TABLES = (
@@ -66,6 +67,7 @@ def publish(
     """Write every table to a fresh release, then switch current/ and bi.duckdb to it."""
     releases = publish_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(publish_dir)
     release = releases / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     staging = releases / f".{release.name}.partial"
     staging.mkdir()
@@ -80,7 +82,9 @@ def publish(
         if docs:
             (staging / "docs").mkdir()
             shutil.copyfile(docs, staging / "docs" / "index.html")
+        _fsync_tree(staging)
         staging.rename(release)
+        _fsync(releases)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -91,20 +95,20 @@ def publish(
 
 def _export_parquet(warehouse: Path, schema: str, tables: tuple[str, ...], out: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         for table in tables:
             columns = [row[0] for row in con.execute(f"describe {schema}.{table}").fetchall()]
             leaked = pii_columns(columns)
             if leaked:
                 raise PublicationError(f"{table} carries identifying columns {leaked}; refusing to publish")
-            con.execute(f"copy {schema}.{table} to '{out / (table + '.parquet')}' (format parquet)")
+            execute_one(con, f"copy {schema}.{ident(table)} to {literal(out / (table + '.parquet'))} (format parquet)")
             counts[table] = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
     return counts
 
 
 def _export_audiences(warehouse: Path, schema: str, out: Path) -> None:
     """One CSV per audience and CRM, UTF-8 with BOM so that Excel shows Chinese; opted-out customers left out."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         exists = con.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = 'audience_members'",
             [schema]).fetchone()[0]
@@ -130,25 +134,68 @@ def _build_bi_file(release: Path, tables: tuple[str, ...], target: Path) -> None
     config = {"storage_compatibility_version": BI_STORAGE_VERSION}
     with duckdb.connect(str(target), config=config) as con:
         for table in tables:
-            con.execute(
-                f"create table {table} as select * from read_parquet('{release / (table + '.parquet')}')")
+            execute_one(con, f"create table {ident(table)} as select * from read_parquet("
+                             f"{literal(release / (table + '.parquet'))})")
         con.execute("checkpoint")
 
 
 def _switch(publish_dir: Path, release: Path) -> None:
-    """rename() over an existing name is atomic: readers see the old or the new, never a mix."""
+    """One rename switches everything: rename() over an existing name is atomic, so readers see the old
+    release or the new one, never a mix, and bi.duckdb (a fixed link into current/) always agrees."""
     link_tmp = publish_dir / ".current.tmp"
     link_tmp.unlink(missing_ok=True)
     link_tmp.symlink_to(Path("releases") / release.name, target_is_directory=True)
     os.replace(link_tmp, publish_dir / "current")
-    # Readers holding the old bi.duckdb keep their open file; new readers open the new one.
+    _fsync(publish_dir)
+    _link_bi_file(publish_dir)
+
+
+def _link_bi_file(publish_dir: Path) -> None:
+    # Readers holding an old bi.duckdb keep their open file; new readers open the current one.
+    bi_file = publish_dir / "bi.duckdb"
+    target = Path("current") / "bi.duckdb"
+    if bi_file.is_symlink() and Path(os.readlink(bi_file)) == target:
+        return
     bi_tmp = publish_dir / ".bi.duckdb.tmp"
     bi_tmp.unlink(missing_ok=True)
-    os.link(release / "bi.duckdb", bi_tmp)
-    os.replace(bi_tmp, publish_dir / "bi.duckdb")
+    bi_tmp.symlink_to(target)
+    os.replace(bi_tmp, bi_file)
+    _fsync(publish_dir)
+
+
+def clean_leftovers(publish_dir: Path) -> list[str]:
+    """Remove what an interrupted publication left: partial releases and temporary links."""
+    removed = []
+    releases = publish_dir / "releases"
+    for partial in sorted(releases.glob(".*.partial")) if releases.is_dir() else []:
+        shutil.rmtree(partial, ignore_errors=True)
+        removed.append(partial.name)
+    for temporary in (publish_dir / ".current.tmp", publish_dir / ".bi.duckdb.tmp"):
+        if temporary.is_symlink() or temporary.exists():
+            temporary.unlink()
+            removed.append(temporary.name)
+    return removed
+
+
+def _fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _fsync_tree(root: Path) -> None:
+    """Every file and folder of a release on disk before it can become current."""
+    for folder, _, files in os.walk(root):
+        for name in files:
+            _fsync(Path(folder) / name)
+        _fsync(Path(folder))
 
 
 def _prune(releases: Path, keep: int) -> None:
+    current = (releases.parent / "current").resolve()
     finished = sorted(p for p in releases.iterdir() if p.is_dir() and not p.name.startswith("."))
     for old in finished[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+        if old.resolve() != current:
+            shutil.rmtree(old, ignore_errors=True)

@@ -11,6 +11,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from orchestration.contract import is_pii
+from orchestration.privacy import redact_text
 from orchestration.settings import PROJECT_ROOT
 
 SUITES_DIR = PROJECT_ROOT / "expectations"
@@ -83,14 +85,16 @@ def validate(frame: pd.DataFrame, suite_name: str) -> SuiteOutcome:
             column=config["kwargs"].get("column"),
             severity=config.get("severity", "critical"),
             success=bool(item["success"]),
-            observed=_observed(item.get("result", {})),
+            observed=_observed(item.get("result", {}), show_values=not is_pii(config["kwargs"].get("column") or "")),
         ))
     return outcome
 
 
-def _observed(result: dict) -> str:
+def _observed(result: dict, show_values: bool = True) -> str:
+    """What an expectation saw; example values are left out for identifier columns and pattern-redacted elsewhere."""
     if "unexpected_percent" in result and result["unexpected_percent"] is not None:
-        shown = ", ".join(map(str, result.get("partial_unexpected_list", [])[:3]))
+        examples = result.get("partial_unexpected_list", [])[:3] if show_values else []
+        shown = ", ".join(redact_text(str(v), None) or "" for v in examples)
         return f"{result['unexpected_percent']:.2f}% unexpected" + (f" (e.g. {shown})" if shown else "")
     if "observed_value" in result:
         return str(result["observed_value"])

@@ -62,6 +62,16 @@ PARAMETERS = (
     "clv_default_cac clv_min_observation_days cac_window_days b2b_large_min_employees b2b_large_min_revenue "
     "b2b_mid_min_employees b2b_mid_min_revenue history_months min_segment_size"
 ).split()
+# Columns customer_segments publishes besides the dimensions of segments.yml (and those CONTRACT
+# section 5 adds): a dimension of that name would overwrite one. tests/test_rules.py keeps this in
+# step with models/marts/_marts.yml.
+PUBLISHED_COLUMNS = frozenset((
+    "customer_id as_of_date interests signup_date first_order_date last_order_date currency rfm_score coarse_segment "
+    "fine_segment clv category_affinity segment_reasons p_alive expected_purchases_90d expected_purchases_365d "
+    "predicted_clv_12m cluster previous_segment segment_since"
+).split())
+# Beyond this a number in segments.yml is a typo, and SQL would carry it as an overflowing literal.
+LARGEST_NUMBER = 1e15
 IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,39}")
 TAG_CODE = re.compile(r"[a-z][a-z0-9_:]{0,59}")
 
@@ -137,15 +147,42 @@ class Tag:
     label_zh: str
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML keeps the last of two equal keys without a word; a rules file must not."""
+
+
+def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise RulesError(f"line {key_node.start_mark.line + 1}: key {key!r} is given twice")
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
 def load(path: Path | None = None) -> dict[str, Any]:
     """Read, validate and compile segments.yml (SEGMENTS_RULES_FILE) into dbt vars (plain JSON data)."""
     path = path or Settings.from_env().rules_file
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise RulesError(f"{path} not found") from None
+    except OSError as error:
+        raise RulesError(f"{path} cannot be read: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise RulesError(f"{path.name} is not UTF-8 text (byte {error.start}); save it as UTF-8") from None
+    try:
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except RulesError as error:
+        raise RulesError(f"{path.name}: {error}") from None
     except yaml.YAMLError as error:
         raise RulesError(f"{path.name} is not valid YAML: {str(error).splitlines()[0]}") from None
+    except RecursionError:
+        raise RulesError(f"{path.name} is nested too deeply to be a rules file") from None
     return compile_config(raw, path.name)
 
 
@@ -162,6 +199,8 @@ def compile_config(raw: Any, source: str = "segments.yml") -> dict[str, Any]:
         where = f"{source}: segments.{name}"
         if not isinstance(name, str) or not IDENTIFIER.fullmatch(name) or name in CATALOG:
             raise RulesError(f"{where}: a dimension name must be a new lower_case identifier")
+        if name in PUBLISHED_COLUMNS or name.endswith("_reason"):
+            raise RulesError(f"{where}: {name!r} is already a column of customer_segments; choose another name")
         if not isinstance(body, dict):
             raise RulesError(f"{where}: expected description and rules")
         _only_keys(body, {"description", "rules"}, where)
@@ -193,7 +232,7 @@ def _parameters(raw: Any, where: str) -> dict[str, float]:
         if name not in PARAMETERS:
             raise RulesError(f"{where}: unknown parameter {name!r} (known: {', '.join(PARAMETERS)})")
         if not _is_number(value) or value < 0:
-            raise RulesError(f"{where}.{name}: must be a number >= 0, got {value!r}")
+            raise RulesError(f"{where}.{name}: must be a number between 0 and {LARGEST_NUMBER:.0e}, got {value!r}")
     shares = (raw.get("value_tier_high_share", 0.2), raw.get("value_tier_mid_share", 0.5))
     if not shares[0] <= shares[1] <= 1:
         raise RulesError(f"{where}: value_tier_high_share <= value_tier_mid_share <= 1 must hold")
@@ -254,8 +293,9 @@ def _tags(raw: Any, where: str) -> list[Tag]:
         if item.get("type") not in ("static", "dynamic"):
             raise RulesError(f"{place}: type must be static or dynamic")
         expires = item.get("expires_after_days")
-        if not isinstance(expires, int) or isinstance(expires, bool) or expires < 1:
-            raise RulesError(f"{place}: expires_after_days must be a whole number of days >= 1 (every tag lapses)")
+        if not isinstance(expires, int) or isinstance(expires, bool) or not 1 <= expires <= 36_500:
+            raise RulesError(
+                f"{place}: expires_after_days must be a whole number of days from 1 to 36500 (every tag lapses)")
         from_column = item.get("from_column")
         if from_column is not None and CATALOG.get(from_column) != TEXT:
             raise RulesError(f"{place}: from_column must be a text column of the catalog, got {from_column!r}")
@@ -334,7 +374,7 @@ def _checked_value(column: str, operator: str, value: Any, place: str,
         raise RulesError(f"{where}: {operator} needs a number column, {column} is {kind}")
     for item in values:
         if kind == NUMBER and not _is_number(item):
-            raise RulesError(f"{where}: {column} is a number, got {item!r}")
+            raise RulesError(f"{where}: {column} is a number (at most {LARGEST_NUMBER:.0e} either way), got {item!r}")
         if kind == BOOLEAN and not isinstance(item, bool):
             raise RulesError(f"{where}: {column} is true or false, got {item!r}")
         if kind == TEXT:
@@ -357,7 +397,8 @@ def _literal(value: Any) -> str:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            and abs(value) <= LARGEST_NUMBER)
 
 
 def _as_list(value: Any) -> list:

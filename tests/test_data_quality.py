@@ -97,8 +97,8 @@ def test_values_are_standardised(dirty_run):
 def test_validation_report_and_checks_are_written(dirty_run):
     root, _ = dirty_run
     report = root / "publish" / "quality"
-    assert {p.name for p in report.iterdir()} >= {"index.html", "raw_orders.html", "stg_orders.html"}
-    assert "expect_column_values_to_be_in_set" in (report / "stg_orders.html").read_text()
+    assert {p.name for p in report.iterdir()} >= {"index.html", "raw_orders.html", "accepted_orders.html"}
+    assert "expect_column_values_to_be_in_set" in (report / "accepted_orders.html").read_text()
 
 
 def test_above_the_reject_rate_the_run_fails_naming_entity_and_share(workspace, monkeypatch):
@@ -122,7 +122,7 @@ def test_a_critical_expectation_blocks_and_a_warning_does_not(workspace, monkeyp
                for i in range(10)])
     outcome = run_pipeline(workspace / "run.log")
     assert outcome.success, outcome.reason
-    assert "stg_orders" in (workspace / "publish" / "quality" / "stg_orders.html").read_text()
+    assert "accepted_orders" in (workspace / "publish" / "quality" / "accepted_orders.html").read_text()
     # most orders without a customer: a broken export, critical on the raw suite, nothing new is published
     write_csv(workspace / "landing" / "orders_2.csv", dirty.ORDER_HEADER,
               [[f"x{i}", "", "2026-01-02", "completed", "CNY", "10", "", ""] for i in range(20)])

@@ -82,3 +82,65 @@ def test_bi_file_opens_in_duckdb_1_4(tmp_path):
         capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "(3, 7)"
+
+
+def test_bi_file_is_one_link_into_current_so_they_never_disagree(tmp_path):
+    warehouse, out = tmp_path / "w.duckdb", tmp_path / "publish"
+    make_warehouse(warehouse, 1)
+    publish(warehouse, out, report=False, tables=TABLES)
+    make_warehouse(warehouse, 2)
+    second = publish(warehouse, out, report=False, tables=TABLES)
+    assert os.readlink(out / "bi.duckdb") == os.path.join("current", "bi.duckdb")
+    assert (out / "bi.duckdb").resolve() == (second.release_dir / "bi.duckdb").resolve()
+
+
+KILL_DURING_PUBLISH = """
+import os, signal, sys
+from pathlib import Path
+import orchestration.publish as publish
+
+moment = sys.argv[3]
+real_replace, real_fsync, real_export = os.replace, publish._fsync, publish._build_bi_file
+
+def kill():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+def replace(src, dst):
+    if moment == "before_switch" and Path(dst).name == "current":
+        kill()
+    real_replace(src, dst)
+    if moment == "after_switch" and Path(dst).name == "current":
+        kill()
+
+def build(*args):
+    real_export(*args)
+    if moment == "writing_release":
+        kill()
+
+os.replace, publish._build_bi_file = replace, build
+publish.publish(Path(sys.argv[1]), Path(sys.argv[2]), report=False, tables=("customer_segments", "segment_summary"))
+"""
+
+
+@pytest.mark.parametrize("moment", ["writing_release", "before_switch", "after_switch"])
+def test_kill_9_during_publication_leaves_a_whole_publication(tmp_path, moment):
+    import sys
+
+    warehouse, out = tmp_path / "w.duckdb", tmp_path / "publish"
+    make_warehouse(warehouse, 1)
+    publish(warehouse, out, report=False, tables=TABLES)
+    make_warehouse(warehouse, 2)
+    killed = subprocess.run([sys.executable, "-c", KILL_DURING_PUBLISH, str(warehouse), str(out), moment],
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    # whatever the moment, readers get one whole publication, and bi.duckdb agrees with current/
+    expected = {2} if moment == "after_switch" else {1}
+    assert versions(out / "bi.duckdb") == expected
+    parquet = duckdb.execute(
+        f"select distinct version from read_parquet('{out / 'current' / '*.parquet'}')").fetchall()
+    assert {v for (v,) in parquet} == expected
+    # the next publication cleans up what was left and switches normally
+    make_warehouse(warehouse, 3)
+    publish(warehouse, out, report=False, tables=TABLES)
+    assert versions(out / "bi.duckdb") == {3}
+    assert not list((out / "releases").glob(".*")) and not (out / ".current.tmp").exists()

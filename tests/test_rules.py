@@ -106,3 +106,64 @@ def test_a_broken_file_names_itself(tmp_path):
     path.write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
     with pytest.raises(RulesError, match="'huge' is not a company_size_tier"):
         load(path)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("segments:\n  tier:\n    rules: []\n".encode("gbk") + "# 中文注释\n".encode("gbk"), "not UTF-8 text"),
+    (b"parameters:\n  min_segment_size: 5\n  min_segment_size: 6\nsegments: {}\n", "'min_segment_size' is given twice"),
+    (b"segments:\n  tier: {}\n  tier: {}\n", "'tier' is given twice"),
+    (b"parameters:\n  min_segment_size: 1" + b"0" * 40 + b"\n", "between 0 and 1e\\+15"),
+    (b"parameters:\n  min_segment_size: 1e400\n", "between 0 and 1e\\+15"),
+    (b"[[[[[[[[[[" * 2000, "not valid YAML|nested too deeply"),
+])
+def test_unusable_files_are_refused_in_one_line(tmp_path, content, message):
+    path = tmp_path / "segments.yml"
+    path.write_bytes(content)
+    with pytest.raises(RulesError, match=message) as raised:
+        load(path)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("name", ["clv", "as_of_date", "segment_reasons", "p_alive", "cluster", "x_reason"])
+def test_a_dimension_named_like_a_published_column_is_refused(name):
+    config = {"segments": {name: {"rules": [rule("all")]}}}
+    with pytest.raises(RulesError, match="choose another name|new lower_case identifier"):
+        compile_config(config)
+
+
+def test_huge_numbers_in_conditions_are_refused():
+    with pytest.raises(RulesError, match="at most 1e\\+15"):
+        compile_config(with_rules(rule("big", {"monetary": {"gte": 10**20}}), rule("rest")))
+
+
+def test_published_columns_list_matches_customer_segments():
+    marts = yaml.safe_load((REPO / "models" / "marts" / "_marts.yml").read_text(encoding="utf-8"))
+    [model] = [m for m in marts["models"] if m["name"] == "customer_segments"]
+    dimensions = {d["name"] for d in load(REPO / "segments.yml")["dimensions"]}
+    from orchestration.rules import CATALOG, PUBLISHED_COLUMNS
+
+    documented = {c["name"] for c in model["columns"]} - dimensions
+    assert documented <= PUBLISHED_COLUMNS | set(CATALOG), documented - PUBLISHED_COLUMNS - set(CATALOG)
+
+
+def test_a_bad_rules_file_is_one_line_from_the_cli_and_definitions_still_load(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "segments.yml"
+    bad.write_text("segments:\n  tier:\n    rules: [{code: x}]\n", encoding="utf-8")
+    env = {"SEGMENTS_RULES_FILE": str(bad), "SEGMENTS_LANDING_DIR": str(tmp_path / "landing"),
+           "SEGMENTS_WAREHOUSE": str(tmp_path / "w.duckdb"), "SEGMENTS_PUBLISH_DIR": str(tmp_path / "publish")}
+    from tests.conftest import run_cli
+
+    run = run_cli("run", cwd=tmp_path, env=env)
+    assert run.returncode != 0
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr, run.stderr
+    assert "segments.yml" in run.stderr
+    # the code location loads with the broken file (what `dagster dev` imports), in a fresh interpreter
+    script = ("from orchestration.definitions import defs; d = defs(); "
+              "print(len(list(d.resolve_asset_graph().get_all_asset_keys())))")
+    loaded = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True,
+                            env={**__import__("os").environ, **env}, timeout=300)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert int(loaded.stdout.strip().splitlines()[-1]) > 50

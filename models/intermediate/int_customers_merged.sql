@@ -1,4 +1,4 @@
--- One person under several customer ids (same normalised email or phone) is merged into the id
+-- One person under several customer ids (same pseudonym of the normalised email or phone) is merged into the id
 -- that signed up first; matched_on says which key made the match.
 with
 
@@ -7,9 +7,9 @@ customers as (
 ),
 
 keys as (
-    select customer_id, 'email' as key_type, email as key_value from customers where email is not null
+    select customer_id, 'email' as key_type, email_pseudonym as key_value from customers where email_pseudonym is not null
     union all
-    select customer_id, 'phone' as key_type, phone as key_value from customers where phone is not null
+    select customer_id, 'phone' as key_type, phone_pseudonym as key_value from customers where phone_pseudonym is not null
 ),
 
 edges as (

@@ -1,5 +1,5 @@
 -- Every accepted customer id with the id of the person it was merged into (itself when not merged)
--- and the key that matched; the matched values themselves (email, phone) stay in the warehouse.
+-- and the key that matched; the matched values are not published (the warehouse holds only their pseudonyms).
 with
 
 merged as (

@@ -3,7 +3,10 @@
 with
 
 customers as (
-    select * exclude ({{ landing_metadata() }}, has_invalid_email, has_invalid_phone)
+    -- reported under the landing column names (the values are pseudonyms by now)
+    select
+        * exclude ({{ landing_metadata() }}, has_invalid_email, has_invalid_phone)
+        rename (name_pseudonym as name, email_pseudonym as email, phone_pseudonym as phone)
     from {{ ref('int_customers_standardised') }}
 ),
 

@@ -1,10 +1,11 @@
--- Every rejected row with its reason and its original values (warehouse only: it may hold PII).
+-- Every rejected row with its reason and its original values, direct identifiers shown as their pseudonyms.
 -- CONTRACT section 2 names it `quarantine`, so it lives in the warehouse's default schema.
 {{ config(schema='main') }}
 with
 
 malformed as (
-    select * from {{ source('raw', 'malformed_rows') }}
+    select * exclude (original_record) rename (redacted_record as original_record)
+    from {{ source('raw', 'malformed_rows') }}
 ),
 
 {% set entities = var('landed_entities') %}
@@ -20,7 +21,7 @@ malformed as (
         cast(to_json(source) as varchar) as original_record,
         triaged._loaded_at as loaded_at
     from {{ ref('int_' ~ entity ~ '_triaged') }} as triaged
-    inner join {{ source('raw', entity) }} as source
+    inner join {{ pseudonymised(source('raw', entity)) }} as source
         on triaged._source_file = source._source_file
         and triaged._file_hash = source._file_hash
         and triaged._row_number = source._row_number

@@ -7,9 +7,10 @@ source as (
 typed as (
     select
         {{ clean_text('customer_id') }} as customer_id,
-        {{ clean_text('name') }} as name,
-        {{ normalise_email('email') }} as email,
-        {{ normalise_phone('phone') }} as phone,
+        -- direct identifiers leave staging only as keyed hashes of their normalised form (macros/privacy.sql)
+        {{ pseudonym(clean_text('name')) }} as name_pseudonym,
+        {{ pseudonym(normalise_email('email')) }} as email_pseudonym,
+        {{ pseudonym(normalise_phone('phone')) }} as phone_pseudonym,
         {{ clean_text('email') }} is not null and {{ normalise_email('email') }} is null as has_invalid_email,
         {{ clean_text('phone') }} is not null and {{ normalise_phone('phone') }} is null as has_invalid_phone,
         {{ normalise_gender('gender') }} as gender,

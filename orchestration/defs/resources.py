@@ -1,5 +1,6 @@
 """Resources and the executor shared by every asset."""
 
+from contextlib import contextmanager
 from functools import cached_property
 
 import dagster as dg
@@ -8,7 +9,9 @@ from dbt.version import __version__ as dbt_core_version
 from packaging import version
 
 from orchestration.dbt_project import dbt_project
+from orchestration.lock import RunLockedError, run_lock
 from orchestration.progress import progress_logger
+from orchestration.settings import Settings
 
 
 class InProcessVersionDbtResource(DbtCliResource):
@@ -21,6 +24,18 @@ class InProcessVersionDbtResource(DbtCliResource):
         return version.parse(dbt_core_version)
 
 
+class RunLock(dg.ConfigurableResource):
+    """Holds the run lock (orchestration/lock.py) from the first step that needs it to the end of the run."""
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext):
+        try:
+            with run_lock(Settings.from_env(), purpose=f"dagster run {context.run_id}"):
+                yield self
+        except RunLockedError as error:
+            raise dg.Failure(str(error)) from None
+
+
 def dbt_resource() -> InProcessVersionDbtResource:
     return InProcessVersionDbtResource(project_dir=dbt_project)
 
@@ -29,7 +44,7 @@ def dbt_resource() -> InProcessVersionDbtResource:
 def defs() -> dg.Definitions:
     # DuckDB allows one writer process: every step runs in the run's own process, one after another.
     return dg.Definitions(
-        resources={"dbt": dbt_resource()},
+        resources={"dbt": dbt_resource(), "run_lock": RunLock()},
         executor=dg.in_process_executor,
         loggers={"console": dg.colored_console_logger, "progress": progress_logger},
     )

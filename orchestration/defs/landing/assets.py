@@ -21,6 +21,7 @@ RAW_TABLES = (*ENTITY_COLUMNS, "load_files", "malformed_rows")
         for table in RAW_TABLES
     ],
     can_subset=False,
+    required_resource_keys={"run_lock"},
 )
 def raw_tables(context: dg.AssetExecutionContext):
     """Load new landing-zone files (skipping any file already loaded with the same content)."""

@@ -13,6 +13,7 @@ from orchestration.settings import Settings
     group_name="publish",
     deps=[dg.AssetKey(["marts", table]) for table in PUBLISHED_TABLES],
     kinds={"duckdb", "parquet"},
+    required_resource_keys={"run_lock"},
 )
 def bi_publication(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Switch bi.duckdb and current/*.parquet to a new complete release of the published tables."""

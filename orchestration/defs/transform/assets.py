@@ -6,6 +6,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.dbt_project import build_args, dbt_project
+from orchestration.defs.resources import RunLock
 from orchestration.defs.transform.translator import LayerTranslator
 from orchestration.rules import RulesError
 from orchestration.settings import Settings
@@ -21,7 +22,7 @@ def docs_file(settings: Settings):
     project=dbt_project,
     dagster_dbt_translator=LayerTranslator(),
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock: RunLock):
     """Build seeds and models and run their data tests, as of SEGMENTS_AS_OF, with the rules of segments.yml."""
     settings = Settings.from_env()
     settings.export_to_environ()
