@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="generate a sample landing zone into SEGMENTS_LANDING_DIR and run on it")
     gen = commands.add_parser("generate", help="only generate the sample landing zone (no run)")
     commands.add_parser("check-rules", help="validate segments.yml without running anything")
+    forget = commands.add_parser(
+        "forget", help="erase customers from raw, warehouse, history, kept releases and audience files")
+    forget.add_argument("customer_ids", nargs="+", metavar="customer_id")
     for sub in (demo, gen):
         sub.add_argument("--customers", type=int, default=DemoSpec.customers)
         sub.add_argument("--orders", type=int, default=DemoSpec.orders)
@@ -62,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"segments.yml is valid: {len(compiled['dimensions'])} dimension(s), {len(compiled['tags'])} tag(s)")
         return 0
+    if args.command == "forget":
+        return _forget(settings, args.customer_ids)
     if args.command in ("demo", "generate"):
         spec = DemoSpec(customers=args.customers, orders=args.orders, seed=args.seed,
                         file_format=args.format, with_items=not args.no_items)
@@ -71,6 +76,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "generate":
             return 0
     return _run(settings, quiet=args.quiet, as_json=args.json, demo=args.command == "demo")
+
+
+def _forget(settings: Settings, customer_ids: list[str]) -> int:
+    from orchestration.erasure import forget
+
+    try:
+        erasures = forget(settings, customer_ids)
+    except (RunLockedError, duckdb.Error, OSError) as error:
+        print(f"segments: forget failed: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 1
+    for customer_id, erasure in zip(customer_ids, erasures, strict=True):
+        state = "erased before; " if erasure.already_erased else ""
+        print(f"{customer_id}: {state}{erasure.rows_removed} warehouse rows removed "
+              f"({', '.join(erasure.tables) or 'none left'}); kept releases and audience files rewritten; "
+              f"logged as {erasure.customer_hash[:16]}…")
+    return 0
 
 
 def _run(settings: Settings, quiet: bool, as_json: bool, demo: bool = False) -> int:

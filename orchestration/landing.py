@@ -69,6 +69,11 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             error_message varchar, original_record varchar, loaded_at timestamp)""")
     # the copy quarantine shows: direct identifiers replaced by their pseudonym
     con.execute("alter table raw.malformed_rows add column if not exists redacted_record varchar")
+    # segments forget (orchestration/erasure.py): who was erased, and the keys a later load keeps out
+    con.execute("""
+        create table if not exists raw.erasures (
+            customer_hash varchar, erased_at timestamp, tables varchar, rows_removed bigint)""")
+    con.execute("create table if not exists raw.erased_keys (key_type varchar, key_hash varchar)")
 
 
 def landing_files(landing_dir: Path, entity: str) -> list[Path]:
@@ -132,6 +137,7 @@ def load_file(con: duckdb.DuckDBPyConnection, entity: str, path: Path, pseudonym
             [path.name, result.file_hash]).fetchone()[0]
         if path.suffix.lower() == ".csv":
             result.rows_malformed = _keep_rejects(con, result, loaded_at, header, pseudonym_key)
+        result.rows_malformed += _withhold_erased(con, result, loaded_at, pseudonym_key)
         result.rows_read += result.rows_malformed
         _record_file(con, result, loaded_at)
         con.execute("commit")
@@ -148,6 +154,39 @@ def load_file(con: duckdb.DuckDBPyConnection, entity: str, path: Path, pseudonym
         first_line = str(error).strip().splitlines()[0]
         raise UnreadableFileError(f"cannot read {path}: {first_line}") from error
     return result
+
+
+# which key of an entity names an erased customer (or an order of one)
+ERASABLE_KEYS = {"customers": "customer_id", "orders": "customer_id", "web_events": "customer_id",
+                 "feedback": "customer_id", "order_items": "order_id"}
+
+
+def _withhold_erased(con: duckdb.DuckDBPyConnection, load: FileLoad, loaded_at: datetime, key: str) -> int:
+    """Rows of customers erased by `segments forget` leave raw at once, counted with no values kept."""
+    column = ERASABLE_KEYS.get(load.entity)
+    if column is None or not con.execute("select count(*) from raw.erased_keys").fetchone()[0]:
+        return 0
+    this_file = "_source_file = ? and _file_hash = ?"
+    erased = (f"sha256(?::varchar || sha256(?::varchar || {ident(column)})) in "
+              f"(select key_hash from raw.erased_keys where key_type = ?)")
+    parameters = [load.source_file, load.file_hash, key, key, column]
+    if load.entity == "orders":
+        # their order lines in later files are withheld too
+        execute_one(con, f"insert into raw.erased_keys select 'order_id', sha256(?::varchar || sha256(?::varchar "
+                         f"|| order_id)) from raw.orders where {this_file} and {erased}",
+                    [key, key, *parameters])
+    rows = execute_one(con, f"select _row_number from raw.{load.entity} where {this_file} and {erased}",
+                       parameters).fetchall()
+    if not rows:
+        return 0
+    con.executemany(
+        "insert into raw.malformed_rows by name select ? as entity, ? as source_file, ? as file_hash, "
+        "null as line, 'erased_customer' as reason, ? as error_message, null as original_record, "
+        "? as loaded_at, null as redacted_record",
+        [[load.entity, load.source_file, load.file_hash,
+          f"row {n}: withheld, the customer was erased (segments forget)", loaded_at] for (n,) in rows])
+    execute_one(con, f"delete from raw.{load.entity} where {this_file} and {erased}", parameters)
+    return len(rows)
 
 
 def _record_file(con: duckdb.DuckDBPyConnection, load: FileLoad, loaded_at: datetime) -> None:

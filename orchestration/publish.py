@@ -26,6 +26,7 @@ PUBLISHED_TABLES = (
     "segment_playbook",
     "cac_by_channel",
     "audience_summary",
+    "erasure_log",
 )
 
 # Column names each CRM's import maps without a custom mapping step; the customer id is the
@@ -74,7 +75,7 @@ def publish(
     try:
         counts = _export_parquet(warehouse, schema, tables, staging)
         _export_audiences(warehouse, schema, staging / "audiences")
-        _build_bi_file(staging, tables, staging / "bi.duckdb")
+        build_bi_file(staging, tables, staging / "bi.duckdb")
         if (publish_dir / "quality").is_dir():
             shutil.copytree(publish_dir / "quality", staging / "quality")
         if report:
@@ -129,7 +130,7 @@ def _export_audiences(warehouse: Path, schema: str, out: Path) -> None:
                 writer.writerows(members)
 
 
-def _build_bi_file(release: Path, tables: tuple[str, ...], target: Path) -> None:
+def build_bi_file(release: Path, tables: tuple[str, ...], target: Path) -> None:
     """A self-contained DuckDB file in a storage format that DuckDB 1.4+ (BI drivers) can open."""
     config = {"storage_compatibility_version": BI_STORAGE_VERSION}
     with duckdb.connect(str(target), config=config) as con:

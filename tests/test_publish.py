@@ -100,7 +100,7 @@ from pathlib import Path
 import orchestration.publish as publish
 
 moment = sys.argv[3]
-real_replace, real_fsync, real_export = os.replace, publish._fsync, publish._build_bi_file
+real_replace, real_fsync, real_export = os.replace, publish._fsync, publish.build_bi_file
 
 def kill():
     os.kill(os.getpid(), signal.SIGKILL)
@@ -117,7 +117,7 @@ def build(*args):
     if moment == "writing_release":
         kill()
 
-os.replace, publish._build_bi_file = replace, build
+os.replace, publish.build_bi_file = replace, build
 publish.publish(Path(sys.argv[1]), Path(sys.argv[2]), report=False, tables=("customer_segments", "segment_summary"))
 """
 

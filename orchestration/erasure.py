@@ -1,0 +1,162 @@
+"""Right to erasure (`segments forget`): a customer removed from raw, warehouse, history, every kept release
+and the audience files, recorded by keyed hash only, and kept out of every later load."""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.db import connect, execute_one, ident, literal
+from orchestration.landing import ensure_raw_schema
+from orchestration.lock import run_lock
+from orchestration.privacy import keyed_hash
+from orchestration.publish import build_bi_file
+from orchestration.report import build_report
+from orchestration.settings import Settings
+
+ERASURE_LOG = "erasure_log"
+
+
+@dataclass
+class Erasure:
+    customer_hash: str
+    already_erased: bool
+    tables: list[str] = field(default_factory=list)
+    rows_removed: int = 0
+
+
+def forget(settings: Settings, customer_ids: list[str]) -> list[Erasure]:
+    """Erase each customer; a customer erased before is erased again (new copies) but logged once."""
+    with run_lock(settings, purpose="segments forget"):
+        erasures = _erase_in_warehouse(settings, customer_ids)
+        for release in _releases(settings.publish_dir):
+            _erase_in_release(release, settings, customer_ids)
+    return erasures
+
+
+def _erase_in_warehouse(settings: Settings, customer_ids: list[str]) -> list[Erasure]:
+    key = settings.pseudonym_key
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with connect(settings.warehouse, settings) as con:
+        ensure_raw_schema(con)
+        tables = con.execute("""
+            select table_schema, table_name, list(column_name) from information_schema.columns
+            join information_schema.tables using (table_catalog, table_schema, table_name)
+            where table_type = 'BASE TABLE' group by all order by all""").fetchall()
+        erasures = []
+        con.execute("begin transaction")
+        for customer_id in customer_ids:
+            customer_hash = keyed_hash(key, customer_id)
+            already = con.execute("select count(*) from raw.erasures where customer_hash = ?",
+                                  [customer_hash]).fetchone()[0] > 0
+            erasure = Erasure(customer_hash, already)
+            order_ids = [o for (o,) in con.execute(
+                "select distinct order_id from raw.orders where customer_id = ?", [customer_id]).fetchall()]
+            con.executemany("insert into raw.erased_keys values ('order_id', ?)",
+                            [[keyed_hash(key, o)] for o in order_ids])
+            con.execute("insert into raw.erased_keys values ('customer_id', ?)", [customer_hash])
+            for schema, table, columns in tables:
+                removed = _delete_rows(con, schema, table, columns, customer_id, order_ids)
+                if removed:
+                    erasure.tables.append(f"{schema}.{table}")
+                    erasure.rows_removed += removed
+            if not already:
+                con.execute("insert into raw.erasures values (?, ?, ?, ?)",
+                            [customer_hash, datetime.now(UTC).replace(tzinfo=None), ",".join(erasure.tables),
+                             erasure.rows_removed])
+            erasures.append(erasure)
+        con.execute(
+            "delete from raw.erased_keys where rowid not in "
+            "(select min(rowid) from raw.erased_keys group by key_type, key_hash)")
+        con.execute("commit")
+        # deleted rows must not linger in the file's free blocks
+        con.execute("checkpoint")
+    return erasures
+
+
+def _delete_rows(con, schema: str, table: str, columns: list[str], customer_id: str, order_ids: list[str]) -> int:
+    where = []
+    parameters: list = []
+    if "customer_id" in columns:
+        where.append(f"{ident('customer_id')} = ?")
+        parameters.append(customer_id)
+    if "order_id" in columns and order_ids:
+        where.append(f"{ident('order_id')} in (select unnest(?))")
+        parameters.append(order_ids)
+    if "original_record" in columns:
+        # quarantined and malformed copies: the customer id as a whole field of the record
+        where.append("list_contains(regexp_split_to_array(original_record, '[,{}\":]+'), ?)")
+        parameters.append(customer_id)
+    if not where:
+        return 0
+    relation = f"{ident(schema)}.{ident(table)}"
+    count = execute_one(con, f"select count(*) from {relation} where {' or '.join(where)}", parameters).fetchone()[0]
+    if count:
+        execute_one(con, f"delete from {relation} where {' or '.join(where)}", parameters)
+    return count
+
+
+def _releases(publish_dir: Path) -> list[Path]:
+    releases = publish_dir / "releases"
+    if not releases.is_dir():
+        return []
+    return sorted(p for p in releases.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _erase_in_release(release: Path, settings: Settings, customer_ids: list[str]) -> None:
+    """Rewrite each file of a kept release without the customers; every file is replaced by rename."""
+    with duckdb.connect() as con:
+        for parquet in sorted(release.glob("*.parquet")):
+            columns = [row[0] for row in con.execute(f"describe select * from read_parquet({literal(parquet)})")
+                       .fetchall()]
+            if "customer_id" not in columns:
+                continue
+            temporary = parquet.with_name(f".{parquet.name}.tmp")
+            execute_one(
+                con,
+                f"copy (select * from read_parquet({literal(parquet)}) "
+                f"where not coalesce(list_contains(?, customer_id), false)) "
+                f"to {literal(temporary)} (format parquet)", [customer_ids])
+            os.replace(temporary, parquet)
+    _write_erasure_log(release, settings)
+    _rewrite_audiences(release / "audiences", set(customer_ids))
+    tables = tuple(sorted(p.stem for p in release.glob("*.parquet")))
+    temporary = release / ".bi.duckdb.tmp"
+    temporary.unlink(missing_ok=True)
+    build_bi_file(release, tables, temporary)
+    os.replace(temporary, release / "bi.duckdb")
+    if (release / "report.html").exists():
+        build_report(release / "bi.duckdb", release,
+                     docs_link="docs/index.html" if (release / "docs").is_dir() else None)
+
+
+def _write_erasure_log(release: Path, settings: Settings) -> None:
+    temporary = release / f".{ERASURE_LOG}.parquet.tmp"
+    with connect(settings.warehouse, settings, read_only=True) as con:
+        execute_one(con, f"copy ({ERASURE_LOG_QUERY}) to {literal(temporary)} (format parquet)")
+    os.replace(temporary, release / f"{ERASURE_LOG}.parquet")
+
+
+# the published shape (models/marts/erasure_log.sql reads the same table)
+ERASURE_LOG_QUERY = (
+    "select customer_hash, erased_at, tables, rows_removed from raw.erasures order by erased_at, customer_hash")
+
+
+def _rewrite_audiences(folder: Path, customer_ids: set[str]) -> None:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.csv")):
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+        kept = [rows[0], *(row for row in rows[1:] if row and row[0] not in customer_ids)]
+        if len(kept) == len(rows):
+            continue
+        temporary = path.with_name(f".{path.name}.tmp")
+        with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerows(kept)
+        os.replace(temporary, path)
