@@ -98,9 +98,6 @@ def _run(settings: Settings, quiet: bool, as_json: bool, demo: bool = False) -> 
     from orchestration.runner import run_pipeline
 
     log_file = settings.warehouse.parent / "logs" / "segments-run.log"
-    if settings.uses_demo_key and not demo:
-        print("segments: warning: SEGMENTS_PSEUDONYM_KEY is not set, names, emails and phones are pseudonymised "
-              "with the public demo key; set a secret of your own", file=sys.stderr, flush=True)
     try:
         with run_lock(settings):
             if not (quiet or as_json):
@@ -117,11 +114,20 @@ def _run(settings: Settings, quiet: bool, as_json: bool, demo: bool = False) -> 
                               "phase_seconds": outcome.phase_seconds}, ensure_ascii=False))
         return 1
     summary = _summary(settings, outcome.phase_seconds, log_file)
+    # after the run, so that a failed run still says one line on stderr (CONTRACT section 3)
+    warnings = [DEMO_KEY_WARNING] if settings.uses_demo_key and not demo else []
+    summary["warnings"] = warnings
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, default=str))
     elif not quiet:
         print(_text(summary))
+    for warning in warnings:
+        print(f"segments: warning: {warning}", file=sys.stderr)
     return 0
+
+
+DEMO_KEY_WARNING = ("SEGMENTS_PSEUDONYM_KEY is not set, names, emails and phones were pseudonymised with the "
+                    "public demo key; set a secret of your own")
 
 
 def _summary(settings: Settings, phases: dict[str, float], log_file) -> dict:

@@ -28,6 +28,7 @@ from orchestration.db import execute_one, ident, literal
 from orchestration.privacy import keyed_hash, redact_text
 
 REJECT_REASONS = {"INVALID ENCODING": "invalid_encoding"}
+ERASED = "withheld, the customer was erased (segments forget)"
 WITHHELD = "line withheld: the file carries protected columns and this line's fields do not match its header"
 
 
@@ -81,6 +82,11 @@ def landing_files(landing_dir: Path, entity: str) -> list[Path]:
     return sorted(p for p in landing_dir.iterdir() if p.is_file() and entity_of(p.name) == entity)
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns
+
+
 def file_hash(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -99,6 +105,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, landing_dir: Path, entity: str, 
 def load_file(con: duckdb.DuckDBPyConnection, entity: str, path: Path, pseudonym_key: str = "",
               spool_dir: Path | None = None) -> FileLoad:
     ensure_raw_schema(con)
+    stamp = _stamp(path)
     result = FileLoad(entity=entity, source_file=path.name, file_hash=file_hash(path))
     already = con.execute(
         "select count(*) from raw.load_files where entity = ? and source_file = ? and file_hash = ?",
@@ -139,6 +146,10 @@ def load_file(con: duckdb.DuckDBPyConnection, entity: str, path: Path, pseudonym
             result.rows_malformed = _keep_rejects(con, result, loaded_at, header, pseudonym_key)
         result.rows_malformed += _withhold_erased(con, result, loaded_at, pseudonym_key)
         result.rows_read += result.rows_malformed
+        if _stamp(path) != stamp:
+            raise UnreadableFileError(
+                f"cannot read {path}: it changed while it was being loaded (still being written?); "
+                "nothing of it was loaded, the next run loads it whole")
         _record_file(con, result, loaded_at)
         con.execute("commit")
     except (UnreadableFileError, ResourceExhaustedError):
@@ -184,7 +195,7 @@ def _withhold_erased(con: duckdb.DuckDBPyConnection, load: FileLoad, loaded_at: 
         "null as line, 'erased_customer' as reason, ? as error_message, null as original_record, "
         "? as loaded_at, null as redacted_record",
         [[load.entity, load.source_file, load.file_hash,
-          f"row {n}: withheld, the customer was erased (segments forget)", loaded_at] for (n,) in rows])
+          f"row {n}: {ERASED}", loaded_at] for (n,) in rows])
     execute_one(con, f"delete from raw.{load.entity} where {this_file} and {erased}", parameters)
     return len(rows)
 

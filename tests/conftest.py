@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,34 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproc
     script = Path(sys.executable).with_name("segments")
     return subprocess.run(
         [str(script), *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=600)
+
+
+RESULT_TABLES = ("customer_segments", "segment_summary", "customer_tags", "segment_history")
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory):
+    """A fresh folder where a user runs `segments demo` with no settings at all (shared: copy it to change it)."""
+    root = tmp_path_factory.mktemp("e2e")
+    env = {key: "" for key in DEFAULTS}
+    result = run_cli("demo", "--customers", "400", "--orders", "4000", cwd=root,
+                     env={**{k: v for k, v in os.environ.items() if k not in DEFAULTS}, **env})
+    return root, result
+
+
+def copy_project(root: Path, dest: Path) -> Path:
+    """A second folder with the project's landing zone, warehouse and publication (links kept as links)."""
+    shutil.copytree(root / "data", dest / "data", symlinks=True)
+    return dest
+
+
+def bi(root: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(root / "data" / "publish" / "bi.duckdb"), read_only=True)
+
+
+def snapshot(root: Path) -> dict[str, list[tuple]]:
+    with bi(root) as con:
+        return {t: con.execute(f"select * from {t} order by all").fetchall() for t in RESULT_TABLES}
 
 
 def query(path: Path, sql: str) -> list[tuple]:

@@ -8,7 +8,9 @@ import dagster as dg
 import pytest
 
 from orchestration.defs.sensors import landing_zone_sensor
+from orchestration.privacy import keyed_hash
 from orchestration.runner import run_pipeline
+from orchestration.settings import DEMO_PSEUDONYM_KEY
 from tests import dirty
 from tests.conftest import point_settings_at, query, write_csv
 
@@ -38,10 +40,17 @@ def test_quarantined_rows_keep_their_original_values(dirty_run):
                         "select original_record from quarantine where reason = 'conflicting_duplicate' "
                         "and entity = 'customers'")
     assert json.loads(record)["city"] == "天津"
-    lines = query(root / "warehouse.duckdb",
-                  "select line, original_record from quarantine where reason = 'malformed_row' "
-                  "and entity = 'customers'")
-    assert lines[0][0] > 1 and lines[0][1].startswith("toolong,")
+    [(line, record)] = query(root / "warehouse.duckdb",
+                             "select line, original_record from quarantine where reason = 'malformed_row' "
+                             "and entity = 'orders'")
+    assert line > 1 and record == "short,row"
+    # customers carry protected columns: a line whose fields cannot be aligned with the header is withheld
+    # (a shifted field could be the protected one), and the record says why
+    [(line, record)] = query(root / "warehouse.duckdb",
+                             "select line, original_record from quarantine where reason = 'malformed_row' "
+                             "and entity = 'customers'")
+    assert line > 1 and "line withheld: the file carries protected columns" in record
+    assert "toolong" not in record and "汉族" not in record
 
 
 def test_reconciliation_holds_exactly(dirty_run):
@@ -81,9 +90,11 @@ def test_protected_columns_never_reach_the_warehouse(dirty_run):
 def test_values_are_standardised(dirty_run):
     root, _ = dirty_run
     rows = {r[0]: r[1:] for r in query(root / "warehouse.duckdb", """
-        select customer_id, gender, city, country_code, email, phone, company_name
+        select customer_id, gender, city, country_code, email_pseudonym, phone_pseudonym, company_name
         from intermediate.int_customers_standardised""")}
-    assert rows["g008"][:5] == ("male", "北京", "CN", "g008@example.com", "+8613800130008")
+    # e-mail lower-cased and trimmed, phone in E.164, before the keyed hash (the demo key in tests)
+    email, phone = (keyed_hash(DEMO_PSEUDONYM_KEY, v) for v in ("g008@example.com", "+8613800130008"))
+    assert rows["g008"][:5] == ("male", "北京", "CN", email, phone)
     assert rows["g007"][2] == "CN"  # PRC
     assert rows["g001"][0:2] == ("female", "北京")  # 女, 北京市; the later of two conflicting rows
     assert rows["g006"][5] == "华兴, 科技\n有限公司"
@@ -154,18 +165,34 @@ def test_new_and_changed_files_are_picked_up_and_old_versions_superseded(workspa
     assert monetary == {"c1": 15, "c2": 20}
 
 
-def test_sensor_requests_a_run_for_new_or_changed_files_only(workspace):
+def tick(cursor: str | None):
+    """One sensor evaluation; returns its result and the cursor it leaves."""
+    context = dg.build_sensor_context(cursor=cursor)
+    result = landing_zone_sensor(context)
+    return result, context.cursor
+
+
+def test_sensor_requests_a_run_for_new_or_changed_files_only_once_they_stop_changing(workspace):
     landing = workspace / "landing"
     write_csv(landing / "customers.csv", ["customer_id"], [["c1"]])
-    first = landing_zone_sensor(dg.build_sensor_context())
-    assert isinstance(first, dg.RunRequest)
-    context = dg.build_sensor_context(cursor=json.dumps(
-        {p.name: f"{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in landing.iterdir()}))
-    assert isinstance(landing_zone_sensor(context), dg.SkipReason)
+    # a file seen for the first time may still be being written: wait one tick
+    first, cursor = tick(None)
+    assert isinstance(first, dg.SkipReason) and "customers.csv" in first.skip_message
+    second, cursor = tick(cursor)
+    assert isinstance(second, dg.RunRequest)
+    assert isinstance(tick(cursor)[0], dg.SkipReason)
+    # a file that grows between ticks is not loaded until it has stopped growing
     write_csv(landing / "orders_new.csv", ["order_id"], [["o1"]])
-    request = landing_zone_sensor(context)
+    growing, cursor = tick(cursor)
+    assert isinstance(growing, dg.SkipReason) and "orders_new.csv" in growing.skip_message
+    with (landing / "orders_new.csv").open("a", encoding="utf-8") as handle:
+        handle.write("o2\n")
+    still_growing, cursor = tick(cursor)
+    assert isinstance(still_growing, dg.SkipReason) and "orders_new.csv" in still_growing.skip_message
+    request, cursor = tick(cursor)
     assert isinstance(request, dg.RunRequest)
     assert request.tags["segments/new_files"] == "orders_new.csv"
     (landing / "notes.txt").write_text("not an entity file")
     shutil.copy(landing / "orders_new.csv", landing / "readme.csv")
-    assert isinstance(landing_zone_sensor(context), dg.SkipReason)
+    assert isinstance(tick(cursor)[0], dg.SkipReason)
+    assert isinstance(tick(cursor)[0], dg.SkipReason)

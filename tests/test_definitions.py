@@ -30,8 +30,6 @@ def test_every_asset_has_a_description_and_a_layer_group():
     graph = defs().resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        if node.is_external:
-            continue
         assert node.description, f"{key.to_user_string()} has no description"
         assert node.group_name == key.path[0] or (key.path[0] == "raw" and node.group_name == "landing"), key
 

@@ -4,11 +4,9 @@ import csv
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import duckdb
 import pandas
@@ -17,7 +15,7 @@ import yaml
 
 from orchestration.publish import PUBLISHED_TABLES, pii_columns
 from orchestration.settings import DEFAULTS
-from tests.conftest import REPO, SHOTS, open_page, run_cli, write_csv
+from tests.conftest import REPO, SHOTS, bi, copy_project, open_page, run_cli, snapshot, write_csv
 from tests.dirty import ORDER_HEADER
 
 VOCABULARIES = {
@@ -37,26 +35,6 @@ CONTRACT_COLUMNS = {
     "load_audit": {"entity", "source_file", "rows_read", "rows_accepted", "rows_quarantined",
                    "rows_duplicate", "loaded_at"},
 }
-RESULT_TABLES = ("customer_segments", "segment_summary", "customer_tags", "segment_history")
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """A fresh folder where a user runs `segments demo` with no settings at all."""
-    root = tmp_path_factory.mktemp("e2e")
-    env = {key: "" for key in DEFAULTS}
-    result = run_cli("demo", "--customers", "400", "--orders", "4000", cwd=root,
-                     env={**{k: v for k, v in os.environ.items() if k not in DEFAULTS}, **env})
-    return root, result
-
-
-def bi(root: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(root / "data" / "publish" / "bi.duckdb"), read_only=True)
-
-
-def snapshot(root: Path) -> dict[str, list[tuple]]:
-    with bi(root) as con:
-        return {t: con.execute(f"select * from {t} order by all").fetchall() for t in RESULT_TABLES}
 
 
 def test_demo_runs_and_reports(project):
@@ -198,8 +176,7 @@ print(";".join(tables)); print("customer_id" in columns, "business_segment" in c
 
 def test_unreadable_file_fails_in_one_line_and_keeps_the_publication(project, tmp_path):
     root, _ = project
-    copy = tmp_path / "copy"
-    shutil.copytree(root / "data", copy / "data", symlinks=True)
+    copy = copy_project(root, tmp_path / "copy")
     before = os.readlink(copy / "data" / "publish" / "current")
     (copy / "data" / "landing" / "orders_9999.parquet").write_bytes(b"PAR1 truncated")
     result = run_cli("run", cwd=copy, env={k: "" for k in DEFAULTS})
@@ -220,8 +197,7 @@ def test_missing_landing_folder_is_named(tmp_path):
 
 def test_changing_a_threshold_in_segments_yml_moves_the_expected_customers(project, tmp_path):
     root, _ = project
-    copy = tmp_path / "copy"
-    shutil.copytree(root / "data", copy / "data", symlinks=True)
+    copy = copy_project(root, tmp_path / "copy")
     with bi(root) as con:
         before = {cid: (tier, json.loads(reasons)["value_tier"]["share_of_buyers_ranked_ahead"])
                   for cid, tier, reasons in con.execute(

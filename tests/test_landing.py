@@ -199,3 +199,24 @@ def test_an_empty_optional_file_is_recorded_and_an_empty_required_one_fails(tmp_
     (tmp_path / "customers_empty.csv").write_bytes(b"")
     with pytest.raises(UnreadableFileError, match="customers_empty.csv: empty file"):
         load_file(con, "customers", tmp_path / "customers_empty.csv")
+
+
+def test_a_file_still_being_written_is_refused_whole_and_loaded_later(tmp_path, con, monkeypatch):
+    import orchestration.landing as landing
+
+    path = write_csv(tmp_path / "orders_1.csv", ["order_id", "customer_id", "order_ts"], [["o1", "c1", "2026-01-01"]])
+    real_hash = landing.file_hash
+
+    def hash_then_append(target):
+        digest = real_hash(target)
+        with target.open("a", encoding="utf-8") as handle:  # another tool is still writing
+            handle.write("o2,c1,2026-01-02\n")
+        return digest
+
+    monkeypatch.setattr(landing, "file_hash", hash_then_append)
+    with pytest.raises(UnreadableFileError, match="orders_1.csv: it changed while it was being loaded"):
+        load_file(con, "orders", path)
+    assert con.execute("select count(*) from raw.orders").fetchone()[0] == 0
+    assert con.execute("select count(*) from raw.load_files").fetchone()[0] == 0
+    monkeypatch.setattr(landing, "file_hash", real_hash)
+    assert load_file(con, "orders", path).rows_read == 2

@@ -4,7 +4,10 @@
 with
 
 malformed as (
-    select * exclude (original_record) rename (redacted_record as original_record)
+    select
+        * exclude (original_record, redacted_record),
+        -- a line withheld (protected columns it cannot be aligned with, an erased customer) says why instead
+        coalesce(redacted_record, error_message) as original_record,
     from {{ source('raw', 'malformed_rows') }}
 ),
 

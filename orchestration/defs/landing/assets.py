@@ -9,6 +9,14 @@ from orchestration.settings import Settings
 
 RAW_TABLES = (*ENTITY_COLUMNS, "load_files", "malformed_rows")
 
+# written by `segments forget` (orchestration/erasure.py), outside any run; marts/erasure_log reads it
+erasures = dg.AssetSpec(
+    ["raw", "erasures"],
+    group_name="landing",
+    description="One row per customer erased by `segments forget`: keyed hash, time, tables; no personal data.",
+    kinds={"duckdb"},
+)
+
 
 @dg.multi_asset(
     specs=[
