@@ -24,7 +24,8 @@ class StepProgress(logging.Handler):
         event = (getattr(record, "dagster_meta", None) or {}).get("dagster_event")
         if event is None:
             return
-        if event.is_run_failure and "publish__bi_publication" not in self.succeeded:
+        # a run can end without failing and still not publish (a blocking check skipped the step)
+        if (event.is_run_failure or event.is_job_success) and "publish__bi_publication" not in self.succeeded:
             self._print(f"  {'publish':<10} not run: nothing was published")
         if not event.step_key:
             return

@@ -111,7 +111,7 @@ def build(landing: Path) -> Expected:
         bad_order("unparseable_timestamp", oid=f"ts{i}", ts=["2026-13-01", "soon"][i])
         bad_order("unparseable_number", oid=f"num{i}", total=["12,5", "abc"][i])
         bad_order("negative_amount", oid=f"neg{i}", total="-3")
-        bad_order("unknown_currency", oid=f"cur{i}", cur=["ABC", "ZZZ"][i])
+        bad_order("unknown_currency", oid=f"cur{i}", cur=["ABCD", "ZZZ"][i])
         bad_order("orphan_order", oid=f"orph{i}", cid="nobody")
     bad_order("missing_customer_id", oid="nocust", cid="")
     bad_order("missing_order_id", oid="")

@@ -112,14 +112,19 @@ def test_validation_report_and_checks_are_written(dirty_run):
     assert "expect_column_values_to_be_in_set" in (report / "accepted_orders.html").read_text()
 
 
-def test_above_the_reject_rate_the_run_fails_naming_entity_and_share(workspace, monkeypatch):
+def test_above_the_reject_rate_the_run_fails_naming_entity_and_share(workspace, monkeypatch, capfd):
     monkeypatch.setenv("SEGMENTS_AS_OF", dirty.AS_OF)
     monkeypatch.setenv("SEGMENTS_MAX_REJECT_RATE", "0.1")
     dirty.build(workspace / "landing")
-    outcome = run_pipeline(workspace / "run.log")
+    outcome = run_pipeline(workspace / "run.log", progress=True)
     assert not outcome.success
     assert "customers: " in outcome.reason and "exceeds SEGMENTS_MAX_REJECT_RATE 10.0%" in outcome.reason
     assert not (workspace / "publish" / "bi.duckdb").exists()
+    # the progress lines say so too
+    progress = [line.split() for line in capfd.readouterr().out.splitlines()]
+    assert ["transform", "done"] == next(p[:2] for p in progress if p[0] == "transform" and p[1] != "started")
+    assert not [p for p in progress if p[:2] == ["publish", "done"]]
+    assert ["publish", "not", "run:", "nothing", "was", "published"] in progress
 
 
 def test_a_critical_expectation_blocks_and_a_warning_does_not(workspace, monkeypatch):
