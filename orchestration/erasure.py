@@ -57,8 +57,9 @@ def _erase_in_warehouse(settings: Settings, customer_ids: list[str]) -> list[Era
             erasure = Erasure(customer_hash, already)
             order_ids = [o for (o,) in con.execute(
                 "select distinct order_id from raw.orders where customer_id = ?", [customer_id]).fetchall()]
-            con.executemany("insert into raw.erased_keys values ('order_id', ?)",
-                            [[keyed_hash(key, o)] for o in order_ids])
+            if order_ids:
+                con.executemany("insert into raw.erased_keys values ('order_id', ?)",
+                                [[keyed_hash(key, o)] for o in order_ids])
             con.execute("insert into raw.erased_keys values ('customer_id', ?)", [customer_hash])
             for schema, table, columns in tables:
                 removed = _delete_rows(con, schema, table, columns, customer_id, order_ids)

@@ -97,8 +97,9 @@ def _reason(result: dg.ExecuteInProcessResult, failed_checks: list[str]) -> str:
         shown = ", ".join(failed_checks[:3]) + (" …" if len(failed_checks) > 3 else "")
         return f"blocking check failed: {shown}; nothing was published"
     for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
+        # a resource that could not start (the run lock held by another run) fails no step of its own
+        if event.is_step_failure or event.is_resource_init_failure:
+            error = getattr(event.event_specific_data, "error", None)
             message = (error.message if error else "step failed").strip()
             if error and error.cause and "Failure" not in error.cls_name:
                 message = error.cause.message.strip()

@@ -17,12 +17,12 @@ from orchestration.settings import DEFAULTS
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session", autouse=True)
-def dbt_manifest() -> None:
-    """Definitions load from the dbt manifest: parse the project once if it is missing or stale."""
-    from orchestration.runner import ensure_manifest
+def pytest_configure(config: pytest.Config) -> None:
+    """Definitions load from the dbt manifest: parse the project once, before any test (or xdist worker) starts."""
+    if not hasattr(config, "workerinput"):
+        from orchestration.runner import ensure_manifest
 
-    ensure_manifest()
+        ensure_manifest()
 
 
 def point_settings_at(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

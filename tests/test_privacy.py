@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -30,8 +31,9 @@ def identifiers(warehouse: Path) -> tuple[set[str], set[str]]:
     return emails, phones
 
 
-def leaks(text: str, emails: set[str], phones: set[str]) -> list[str]:
-    found = [m.group(0) for m in EMAIL.finditer(text)]
+def leaks(text: str, emails: set[str], phones: set[str], any_email: bool = True) -> list[str]:
+    """Landed e-mails and phones found in a text, and (in data) anything shaped like an e-mail address."""
+    found = [m.group(0) for m in EMAIL.finditer(text)] if any_email else []
     found += [m.group(0) for m in NUMBER.finditer(text) if re.sub(r"\D", "", m.group(0)) in phones]
     return found + [e for e in emails if e in text.lower()]
 
@@ -77,7 +79,8 @@ def test_no_email_or_phone_outside_raw_in_the_warehouse_the_publication_and_repo
                 text = str(con.execute(f"select * from read_parquet('{path}')").fetchall())
         else:
             text = path.read_text(encoding="utf-8-sig")
-        hits = leaks(text, emails, phones)
+        # pages carry library code (plotly's author addresses): there only the landed values count
+        hits = leaks(text, emails, phones, any_email=path.suffix != ".html")
         if hits:
             found[str(path.relative_to(data))] = hits[:3]
     assert found == {}
@@ -123,6 +126,9 @@ def test_forget_erases_everywhere_is_idempotent_and_a_rerun_does_not_bring_the_c
             where frequency > 1 and customer_id in (select customer_id from customer_tags)
               and customer_id in (select customer_id from customer_identity_map where not is_merged)
             order by monetary desc limit 1""").fetchall()
+    # an older release kept beside the current one
+    current = (data / "publish" / "current").resolve()
+    shutil.copytree(current, current.with_name("20000101T000000000000Z"))
     releases = sorted(p for p in (data / "publish" / "releases").iterdir())
     assert len(releases) >= 2 and all(release_hits(r, customer_id) for r in releases)
     assert warehouse_hits(data / "warehouse.duckdb", customer_id)
