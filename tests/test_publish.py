@@ -144,3 +144,13 @@ def test_kill_9_during_publication_leaves_a_whole_publication(tmp_path, moment):
     publish(warehouse, out, report=False, tables=TABLES)
     assert versions(out / "bi.duckdb") == {3}
     assert not list((out / "releases").glob(".*")) and not (out / ".current.tmp").exists()
+
+
+def test_paths_with_quotes_and_semicolons_publish(tmp_path):
+    folder = tmp_path / "it's; drop table x; --"
+    folder.mkdir()
+    warehouse, out = folder / "w'1.duckdb", folder / "pub'lish"
+    make_warehouse(warehouse, 1)
+    publish(warehouse, out, report=False, tables=TABLES)
+    assert versions(out / "bi.duckdb") == {1}
+    assert sorted(p.name for p in (out / "current").glob("*.parquet")) == [f"{t}.parquet" for t in sorted(TABLES)]
