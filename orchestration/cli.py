@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import duckdb
@@ -171,5 +172,16 @@ def _text(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def entry() -> int:
+    """The console script: after our own last line, nothing more reaches stderr (CONTRACT section 3: one line)."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # DuckDB's bindings report objects still alive at interpreter exit on stderr (nanobind "leaked instances")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

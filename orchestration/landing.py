@@ -139,12 +139,14 @@ def load_file(con: duckdb.DuckDBPyConnection, entity: str, path: Path, pseudonym
                 f"select {select_list}, ? as _source_file, ? as _file_hash, "
                 f"row_number() over () as _row_number, ? as _loaded_at from {scan}",
                 [path.name, result.file_hash, loaded_at])
+        # rows of erased customers move from raw to malformed_rows: counted once, as withheld
+        withheld = _withhold_erased(con, result, loaded_at, pseudonym_key)
         result.rows_read = con.execute(
             f"select count(*) from raw.{entity} where _source_file = ? and _file_hash = ?",
             [path.name, result.file_hash]).fetchone()[0]
         if path.suffix.lower() == ".csv":
             result.rows_malformed = _keep_rejects(con, result, loaded_at, header, pseudonym_key)
-        result.rows_malformed += _withhold_erased(con, result, loaded_at, pseudonym_key)
+        result.rows_malformed += withheld
         result.rows_read += result.rows_malformed
         if _stamp(path) != stamp:
             raise UnreadableFileError(

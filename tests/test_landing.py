@@ -220,3 +220,19 @@ def test_a_file_still_being_written_is_refused_whole_and_loaded_later(tmp_path, 
     assert con.execute("select count(*) from raw.load_files").fetchone()[0] == 0
     monkeypatch.setattr(landing, "file_hash", real_hash)
     assert load_file(con, "orders", path).rows_read == 2
+
+
+def test_rows_of_an_erased_customer_are_withheld_at_load_and_counted_once(tmp_path, con):
+    from orchestration.landing import ensure_raw_schema
+    from orchestration.privacy import keyed_hash
+
+    ensure_raw_schema(con)
+    con.execute("insert into raw.erased_keys values ('customer_id', ?)", [keyed_hash("k", "gone")])
+    path = write_csv(tmp_path / "orders_1.csv", ["order_id", "customer_id", "order_ts"],
+                     [["o1", "gone", "2026-01-01"], ["o2", "kept", "2026-01-01"], ["o3", "gone", "2026-01-02"]])
+    load = load_file(con, "orders", path, "k")
+    assert (load.rows_read, load.rows_malformed) == (3, 2)
+    assert con.execute("select customer_id from raw.orders").fetchall() == [("kept",)]
+    withheld = con.execute("select reason, original_record, error_message from raw.malformed_rows").fetchall()
+    assert [(r, o) for r, o, _ in withheld] == [("erased_customer", None)] * 2
+    assert not any("gone" in message for *_, message in withheld)
