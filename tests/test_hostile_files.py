@@ -130,3 +130,12 @@ def test_a_huge_field_loads():
     result, ((rows, _), (malformed, _)) = load(content, "orders_huge.csv")
     assert result.rows_read == rows + malformed == 1
 
+
+
+def test_headers_repeated_after_normalising_are_refused_naming_the_file():
+    for header in ("order_id,customer_id,order_ts,order_id", "order_id,customer_id,order_ts,Order ID",
+                   "order_id,customer_id,order_ts,ｏｒｄｅｒ＿ｉｄ", "order_id,customer_id,order_ts,"):
+        result, _ = load(f"{header}\no1,c1,2026-01-01,x\n".encode(), "orders_dup.csv")
+        assert isinstance(result, UnreadableFileError), header
+        assert_refusal_names_the_file(result, "orders_dup.csv")
+        assert "blank or repeated column names" in str(result)
