@@ -47,15 +47,35 @@ def alive(pid: int) -> bool:
         return False
 
 
-def kill_at(process: subprocess.Popen, moment, settle: float = 0.0) -> tuple[str, str, set[int]]:
+def command_lines(pids: set[int]) -> dict[int, str]:
+    lines = {}
+    for pid in pids:
+        try:
+            lines[pid] = Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+        except OSError:
+            continue
+    return lines
+
+
+def dbt_started(pid: int) -> bool:
+    if not any("dbt" in line for line in command_lines(descendants(pid)).values()):
+        return False
+    time.sleep(2)  # into dbt's own work
+    return True
+
+
+def kill_at(process: subprocess.Popen, moment, busy=None) -> tuple[str, str, dict[int, str]]:
     """kill -9 the run (its own process only, as a crash or the OOM killer would) once `moment` holds for
-    the progress printed so far; returns the progress before and after the kill and the run's children then."""
+    the progress printed so far (and `busy(pid)` once it does); returns the progress before and after the
+    kill and the command lines of the run's children then."""
     lines: list[str] = []
     for line in process.stdout:
         lines.append(line)
         if moment(lines):
-            time.sleep(settle)
-            children = descendants(process.pid)
+            deadline = time.monotonic() + 120
+            while busy and not busy(process.pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            children = command_lines(descendants(process.pid))
             os.kill(process.pid, signal.SIGKILL)
             break
     else:
@@ -97,10 +117,9 @@ def test_kill_9_in_load_transform_and_checks_keeps_the_publication_and_a_rerun_m
     assert not said(after, "load"), before + after
     assert_untouched(root, link, published)
 
-    before, after, children = kill_at(start_run(root), last_is("transform", "started"), settle=4)
+    before, after, children = kill_at(start_run(root), last_is("transform", "started"), busy=dbt_started)
     assert not said(after, "transform"), before + after
-    dbt = [pid for pid in children if "dbt" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")]
-    assert dbt, "dbt was not running when the run was killed"
+    assert any("dbt" in line for line in children.values()), "dbt was not running when the run was killed"
     deadline = time.monotonic() + 30
     while any(alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.2)

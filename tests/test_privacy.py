@@ -162,7 +162,7 @@ def test_forget_erases_everywhere_is_idempotent_and_a_rerun_does_not_bring_the_c
         assert con.execute("select count(*) from load_audit where rows_read != rows_accepted + rows_quarantined "
                            "+ rows_duplicate").fetchone()[0] == 0
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
-        erased_rows = con.execute("select source_file, count(*), count(original_record) from quarantine "
+        erased_rows = con.execute("select file_hash, count(*), count(original_record) from quarantine "
                                   "where reason = 'erased_customer' and entity = 'customers' "
                                   "group by all").fetchall()
     # counted once per file version that held the customer, with only the reason kept
