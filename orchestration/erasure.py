@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.db import connect, execute_one, ident, literal
-from orchestration.landing import ERASED, ensure_raw_schema
+from orchestration.landing import ERASED, ensure_raw_schema, withhold_rows
 from orchestration.lock import run_lock
 from orchestration.privacy import keyed_hash
 from orchestration.publish import build_bi_file
@@ -84,6 +84,8 @@ def _delete_rows(con, schema: str, table: str, columns: list[str], customer_id: 
     where, parameters = _erased_rows(columns, customer_id, order_ids)
     if not where:
         return 0
+    if schema == "raw" and "_row_number" in columns:
+        return withhold_rows(con, table, where, parameters)
     relation = f"{ident(schema)}.{ident(table)}"
     count = execute_one(con, f"select count(*) from {relation} where {where}", parameters).fetchone()[0]
     if not count:
@@ -92,16 +94,6 @@ def _delete_rows(con, schema: str, table: str, columns: list[str], customer_id: 
         # still counted as quarantined in load_audit, with nothing of the line kept
         execute_one(con, f"update {relation} set reason = 'erased_customer', original_record = null, "
                          f"redacted_record = null, error_message = ? where {where}", [ERASED, *parameters])
-    elif schema == "raw" and "_row_number" in columns:
-        # a landed row leaves raw, and a placeholder keeps rows_read = accepted + quarantined + duplicate
-        execute_one(
-            con,
-            "insert into raw.malformed_rows by name select ? as entity, _source_file as source_file, "
-            "_file_hash as file_hash, null as line, 'erased_customer' as reason, "
-            "'row ' || _row_number || ': ' || ? as error_message, null as original_record, "
-            f"_loaded_at as loaded_at, null as redacted_record from {relation} where {where}",
-            [table, ERASED, *parameters])
-        execute_one(con, f"delete from {relation} where {where}", parameters)
     else:
         execute_one(con, f"delete from {relation} where {where}", parameters)
     return count

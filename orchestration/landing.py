@@ -140,7 +140,7 @@ def load_file(con: duckdb.DuckDBPyConnection, entity: str, path: Path, pseudonym
                 f"row_number() over () as _row_number, ? as _loaded_at from {scan}",
                 [path.name, result.file_hash, loaded_at])
         # rows of erased customers move from raw to malformed_rows: counted once, as withheld
-        withheld = _withhold_erased(con, result, loaded_at, pseudonym_key)
+        withheld = _withhold_erased(con, result, pseudonym_key)
         result.rows_read = con.execute(
             f"select count(*) from raw.{entity} where _source_file = ? and _file_hash = ?",
             [path.name, result.file_hash]).fetchone()[0]
@@ -174,7 +174,7 @@ ERASABLE_KEYS = {"customers": "customer_id", "orders": "customer_id", "web_event
                  "feedback": "customer_id", "order_items": "order_id"}
 
 
-def _withhold_erased(con: duckdb.DuckDBPyConnection, load: FileLoad, loaded_at: datetime, key: str) -> int:
+def _withhold_erased(con: duckdb.DuckDBPyConnection, load: FileLoad, key: str) -> int:
     """Rows of customers erased by `segments forget` leave raw at once, counted with no values kept."""
     column = ERASABLE_KEYS.get(load.entity)
     if column is None or not con.execute("select count(*) from raw.erased_keys").fetchone()[0]:
@@ -188,18 +188,24 @@ def _withhold_erased(con: duckdb.DuckDBPyConnection, load: FileLoad, loaded_at: 
         execute_one(con, f"insert into raw.erased_keys select 'order_id', sha256(?::varchar || sha256(?::varchar "
                          f"|| order_id)) from raw.orders where {this_file} and {erased}",
                     [key, key, *parameters])
-    rows = execute_one(con, f"select _row_number from raw.{load.entity} where {this_file} and {erased}",
-                       parameters).fetchall()
-    if not rows:
-        return 0
-    con.executemany(
-        "insert into raw.malformed_rows by name select ? as entity, ? as source_file, ? as file_hash, "
-        "null as line, 'erased_customer' as reason, ? as error_message, null as original_record, "
-        "? as loaded_at, null as redacted_record",
-        [[load.entity, load.source_file, load.file_hash,
-          f"row {n}: {ERASED}", loaded_at] for (n,) in rows])
-    execute_one(con, f"delete from raw.{load.entity} where {this_file} and {erased}", parameters)
-    return len(rows)
+    return withhold_rows(con, load.entity, f"{this_file} and {erased}", parameters)
+
+
+def withhold_rows(con: duckdb.DuckDBPyConnection, entity: str, where: str, parameters: list) -> int:
+    """Move an erased customer's landed rows out of raw, leaving an `erased_customer` placeholder (file and
+    row number, no values) in malformed_rows so that rows_read = accepted + quarantined + duplicate holds."""
+    relation = f"raw.{ident(entity)}"
+    count = execute_one(con, f"select count(*) from {relation} where {where}", parameters).fetchone()[0]
+    if count:
+        execute_one(
+            con,
+            "insert into raw.malformed_rows by name select ? as entity, _source_file as source_file, "
+            "_file_hash as file_hash, null as line, 'erased_customer' as reason, "
+            "'row ' || _row_number || ': ' || ? as error_message, null as original_record, "
+            f"_loaded_at as loaded_at, null as redacted_record from {relation} where {where}",
+            [entity, ERASED, *parameters])
+        execute_one(con, f"delete from {relation} where {where}", parameters)
+    return count
 
 
 def _record_file(con: duckdb.DuckDBPyConnection, load: FileLoad, loaded_at: datetime) -> None:

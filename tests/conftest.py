@@ -15,6 +15,8 @@ import pytest
 from orchestration.settings import DEFAULTS
 
 REPO = Path(__file__).resolve().parent.parent
+# every setting blank, so each takes its embedded default (relative to the working folder)
+DEFAULT_ENV = {key: "" for key in DEFAULTS}
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -13,10 +13,8 @@ import duckdb
 import pytest
 
 from orchestration.lock import run_lock
-from orchestration.settings import DEFAULTS, Settings
-from tests.conftest import copy_project, run_cli, snapshot, write_csv
-
-DEFAULT_ENV = {key: "" for key in DEFAULTS}
+from orchestration.settings import Settings
+from tests.conftest import DEFAULT_ENV, copy_project, run_cli, snapshot, write_csv
 
 
 def start_run(root: Path) -> subprocess.Popen:

@@ -10,10 +10,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import DEFAULTS
-from tests.conftest import bi, copy_project, run_cli
+from tests.conftest import DEFAULT_ENV, bi, copy_project, run_cli
 
-DEFAULT_ENV = {key: "" for key in DEFAULTS}
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 NUMBER = re.compile(r"\+?\d[\d \-]{5,}\d")
 
