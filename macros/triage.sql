@@ -3,20 +3,36 @@
       or is an older or identical version of a key that has an accepted row;
     - quarantined: it broke a rule (reject_reason), or it has the same key and the same updated_at
       as the accepted row but different content (conflicting_duplicate);
-    - accepted: the latest valid version of its key (latest updated_at, then load, file, row). -#}
-{% macro triage_versions(relation, key, has_updated_at=true) -%}
+    - accepted: the latest valid version of its key (latest updated_at, then load, file, row).
+    `relation` holds the rows to triage (every version of their keys); `staged` every staged row, whose newest
+    load of each file name is the current version of that file. -#}
+{% macro triage_versions(relation, key, staged, has_updated_at=true) -%}
     {%- set version_order -%}
         {% if has_updated_at %}updated_at desc nulls last,{% endif %}
         _loaded_at desc, _source_file desc, _row_number desc
     {%- endset -%}
-    with hashed as (
+    with current_files as (
+        select _source_file, max(_loaded_at) as _current_loaded_at
+        from {{ staged }}
+        where _source_file in (select _source_file from {{ relation }})
+        group by _source_file
+    ),
+
+    versioned as (
+        select
+            {{ relation }}.*,
+            {{ relation }}._loaded_at = current_files._current_loaded_at as _is_current_file
+        from {{ relation }}
+        inner join current_files on {{ relation }}._source_file = current_files._source_file
+    ),
+
+    hashed as (
         select
             *,
             md5(cast(row(*columns(* exclude (
-                {{ landing_metadata() }}, reject_reason
-            ))) as varchar)) as _content_hash,
-            _loaded_at = max(_loaded_at) over (partition by _source_file) as _is_current_file
-        from {{ relation }}
+                {{ landing_metadata() }}, reject_reason, _is_current_file
+            ))) as varchar)) as _content_hash
+        from versioned
     ),
 
     ranked as (
@@ -64,7 +80,8 @@
             when reject_reason is not null or _is_conflict then 'quarantined'
             when _version_rank = 1 then 'accepted'
             else 'duplicate'
-        end as outcome
+        end as outcome,
+        {{ load_batch() }} as _batch
     from labelled
 {%- endmacro %}
 

@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--format", choices=("csv", "parquet"), default=DemoSpec.file_format)
         sub.add_argument("--no-items", action="store_true", help="skip order_items and products")
     for sub in (run, demo):
+        sub.add_argument("--full-refresh", action="store_true",
+                         help="rebuild every incremental model from the raw rows instead of only what changed")
         output = sub.add_mutually_exclusive_group()
         output.add_argument("--quiet", action="store_true", help="print nothing on success (errors still go to stderr)")
         output.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
@@ -76,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"generated {counts} into {settings.landing_dir}")
         if args.command == "generate":
             return 0
-    return _run(settings, quiet=args.quiet, as_json=args.json, demo=args.command == "demo")
+    return _run(settings, quiet=args.quiet, as_json=args.json, demo=args.command == "demo",
+                full_refresh=args.full_refresh)
 
 
 def _forget(settings: Settings, customer_ids: list[str]) -> int:
@@ -95,7 +98,7 @@ def _forget(settings: Settings, customer_ids: list[str]) -> int:
     return 0
 
 
-def _run(settings: Settings, quiet: bool, as_json: bool, demo: bool = False) -> int:
+def _run(settings: Settings, quiet: bool, as_json: bool, demo: bool = False, full_refresh: bool = False) -> int:
     from orchestration.runner import run_pipeline
 
     log_file = settings.warehouse.parent / "logs" / "segments-run.log"
@@ -104,7 +107,7 @@ def _run(settings: Settings, quiet: bool, as_json: bool, demo: bool = False) -> 
             if not (quiet or as_json):
                 print(f"running: load {settings.landing_dir} -> transform -> checks -> publish "
                       f"{settings.publish_dir}", flush=True)
-            outcome = run_pipeline(log_file, progress=not (quiet or as_json))
+            outcome = run_pipeline(log_file, progress=not (quiet or as_json), full_refresh=full_refresh)
     except RunLockedError as error:
         print(f"segments: {error}", file=sys.stderr)
         return 1

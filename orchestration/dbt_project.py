@@ -23,10 +23,11 @@ def dbt_vars(settings: Settings, compiled: dict[str, Any] | None = None) -> dict
     }
 
 
-def build_args(settings: Settings) -> list[str]:
+def build_args(settings: Settings, full_refresh: bool = False) -> list[str]:
     # unit tests belong to CI (pytest), not to production runs: an analyst's threshold change must
     # change the segments, not fail the run
-    return ["build", "--exclude", "resource_type:unit_test", "--vars", json.dumps(dbt_vars(settings))]
+    return ["build", "--exclude", "resource_type:unit_test", *(["--full-refresh"] if full_refresh else []),
+            "--vars", json.dumps(dbt_vars(settings))]
 
 
 # dagster-dbt starts `dbt` from PATH; put this interpreter's scripts first so that an unactivated

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.db import connect, execute_one, ident, literal
+from orchestration.incremental import forget_state
 from orchestration.landing import ERASED, ensure_raw_schema, withhold_rows
 from orchestration.lock import run_lock
 from orchestration.privacy import keyed_hash
@@ -71,6 +72,8 @@ def _erase_in_warehouse(settings: Settings, customer_ids: list[str]) -> list[Era
                             [customer_hash, datetime.now(UTC).replace(tzinfo=None), ",".join(erasure.tables),
                              erasure.rows_removed])
             erasures.append(erasure)
+        # raw rows changed in place, which the incremental models cannot see: the next build starts over
+        forget_state(con)
         con.execute(
             "delete from raw.erased_keys where rowid not in "
             "(select min(rowid) from raw.erased_keys group by key_type, key_hash)")

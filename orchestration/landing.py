@@ -9,7 +9,7 @@ import re
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -113,7 +113,7 @@ def load_file(con: duckdb.DuckDBPyConnection, entity: str, path: Path, pseudonym
     if already:
         result.skipped = True
         return result
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    loaded_at = _next_load_time(con)
     if path.stat().st_size == 0:
         if entity in REQUIRED_ENTITIES:
             raise UnreadableFileError(f"cannot read {path}: empty file (0 bytes), {entity} files need a header row")
@@ -206,6 +206,14 @@ def withhold_rows(con: duckdb.DuckDBPyConnection, entity: str, where: str, param
             [entity, ERASED, *parameters])
         execute_one(con, f"delete from {relation} where {where}", parameters)
     return count
+
+
+def _next_load_time(con: duckdb.DuckDBPyConnection) -> datetime:
+    """Now, but always after every earlier load: incremental models find new rows by this stamp
+    (macros/incremental.sql), so a clock set back must not hide a file behind older loads."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    latest = con.execute("select max(loaded_at) from raw.load_files").fetchone()[0]
+    return max(now, latest + timedelta(microseconds=1)) if latest else now
 
 
 def _record_file(con: duckdb.DuckDBPyConnection, load: FileLoad, loaded_at: datetime) -> None:

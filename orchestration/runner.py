@@ -54,7 +54,7 @@ def _newest_mtime(path: Path) -> float:
 
 
 def execute_job(
-    log_file: Path, instance: dg.DagsterInstance | None = None, progress: bool = False
+    log_file: Path, instance: dg.DagsterInstance | None = None, progress: bool = False, full_refresh: bool = False
 ) -> dg.ExecuteInProcessResult:
     """Execute the daily job; Dagster's and dbt's own output goes to log_file, not the terminal."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -68,17 +68,18 @@ def execute_job(
             instance=instance or dg.DagsterInstance.ephemeral(),
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}},
-                                    **({"progress": {}} if progress else {})}},
+                                    **({"progress": {}} if progress else {})},
+                        "ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}},
         )
 
 
-def run_pipeline(log_file: Path, progress: bool = False) -> RunOutcome:
+def run_pipeline(log_file: Path, progress: bool = False, full_refresh: bool = False) -> RunOutcome:
     try:
         rules.load()  # a bad segments.yml is refused before any SQL runs
     except rules.RulesError as error:
         return RunOutcome(success=False, reason=str(error))
     instance = dg.DagsterInstance.ephemeral()
-    result = execute_job(log_file, instance, progress)
+    result = execute_job(log_file, instance, progress, full_refresh)
     phases = phase_seconds(instance, result.run_id)
     failed_checks = [
         f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}"

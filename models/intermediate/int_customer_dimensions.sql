@@ -19,24 +19,6 @@ identities as (
     select * from {{ ref('int_customers_merged') }}
 ),
 
-completed_orders as (
-    -- timing is about the customer's clock: weekends, holidays and hour bands are read in
-    -- local_timezone (a Double 11 order at 00:30 Beijing time is 16:30 UTC on 10 November)
-    select
-        *,
-        timezone('{{ var("local_timezone") }}', order_ts at time zone 'UTC') as local_order_ts
-    from {{ ref('int_orders_converted') }}
-    where status = 'completed'
-),
-
-items as (
-    select * from {{ ref('int_order_items_triaged') }} where outcome = 'accepted'
-),
-
-products as (
-    select * from {{ ref('int_products_triaged') }} where outcome = 'accepted'
-),
-
 events as (
     -- each event once, in the first snapshot that counts it (the earliest snapshot date on or after
     -- it); a snapshot's browsing sums its own and all earlier ones, instead of copying every event
@@ -58,10 +40,6 @@ surveys as (
     where feedback.outcome = 'accepted'
 ),
 
-calendar as (
-    select * from {{ ref('holiday_calendar') }}
-),
-
 city_tiers as (
     select * from {{ ref('city_tiers') }}
 ),
@@ -70,38 +48,29 @@ cac as (
     select * from {{ ref('int_channels_costed') }}
 ),
 
-order_first_snapshots as (
-    -- each completed order once, in the first snapshot that counts it (the earliest snapshot date on
-    -- or after it); a snapshot's figures sum its own and all earlier ones, instead of copying every
-    -- order to every later snapshot
+orders_daily as (
+    -- each day's completed orders once, in the first snapshot that counts them (the earliest snapshot date on or
+    -- after the order date); a snapshot's figures sum its own and all earlier ones (int_customer_orders_daily)
     select
-        orders.order_id,
-        identities.canonical_customer_id as customer_id,
-        first_snapshots.snapshot_date as first_snapshot_date,
-        orders.net_amount_reporting,
-        cast(orders.local_order_ts as date) in (
-            select unnest(range(start_date, end_date + interval 1 day, interval 1 day))::date from calendar
-        ) as is_holiday,
-        dayofweek(orders.local_order_ts) in (0, 6) as is_weekend,
-        case
-            when hour(orders.local_order_ts) < 6 then 'night'
-            when hour(orders.local_order_ts) < 12 then 'morning'
-            when hour(orders.local_order_ts) < 18 then 'afternoon'
-            else 'evening'
-        end as hour_band
-    from completed_orders as orders
-    inner join identities on orders.customer_id = identities.customer_id
-    asof inner join snapshots as first_snapshots on orders.order_date <= first_snapshots.snapshot_date
+        orders_daily.* replace (identities.canonical_customer_id as customer_id),
+        first_snapshots.snapshot_date as first_snapshot_date
+    from {{ ref('int_customer_orders_daily') }} as orders_daily
+    inner join identities on orders_daily.customer_id = identities.customer_id
+    asof inner join snapshots as first_snapshots on orders_daily.order_date <= first_snapshots.snapshot_date
+    where orders_daily.completed_orders > 0
 ),
 
 category_spend as (
     select per_snapshot.customer_id, snapshots.snapshot_date, per_snapshot.category, sum(per_snapshot.spend) as spend
     from (
-        select orders.customer_id, orders.first_snapshot_date, products.category,
-            sum(items.quantity * items.unit_price) as spend
-        from order_first_snapshots as orders
-        inner join items on orders.order_id = items.order_id
-        inner join products on items.product_id = products.product_id
+        select
+            identities.canonical_customer_id as customer_id,
+            first_snapshots.snapshot_date as first_snapshot_date,
+            categories.category,
+            sum(categories.spend) as spend
+        from {{ ref('int_customer_categories_daily') }} as categories
+        inner join identities on categories.customer_id = identities.customer_id
+        asof inner join snapshots as first_snapshots on categories.order_date <= first_snapshots.snapshot_date
         group by all
     ) as per_snapshot
     inner join snapshots on per_snapshot.first_snapshot_date <= snapshots.snapshot_date
@@ -128,37 +97,31 @@ timing as (
     select
         per_snapshot.customer_id,
         snapshots.snapshot_date,
-        coalesce(sum(per_snapshot.holiday_spend) / nullif(sum(per_snapshot.spend), 0), 0) as holiday_spend_share,
-        cast(sum(per_snapshot.weekend_orders) as bigint) / cast(sum(per_snapshot.orders) as bigint)
-            as weekend_order_share
+        coalesce(sum(per_snapshot.holiday_amount) / nullif(sum(per_snapshot.completed_amount), 0), 0)
+            as holiday_spend_share,
+        cast(sum(per_snapshot.weekend_orders) as bigint) / cast(sum(per_snapshot.completed_orders) as bigint)
+            as weekend_order_share,
+        sum(per_snapshot.night_orders) as night_orders,
+        sum(per_snapshot.morning_orders) as morning_orders,
+        sum(per_snapshot.afternoon_orders) as afternoon_orders,
+        sum(per_snapshot.evening_orders) as evening_orders
     from (
         select
             customer_id,
             first_snapshot_date,
-            sum(net_amount_reporting) filter (where is_holiday) as holiday_spend,
-            sum(net_amount_reporting) as spend,
-            count(*) filter (where is_weekend) as weekend_orders,
-            count(*) as orders
-        from order_first_snapshots
+            sum(holiday_amount) as holiday_amount,
+            sum(completed_amount) as completed_amount,
+            sum(weekend_orders) as weekend_orders,
+            sum(completed_orders) as completed_orders,
+            sum(night_orders) as night_orders,
+            sum(morning_orders) as morning_orders,
+            sum(afternoon_orders) as afternoon_orders,
+            sum(evening_orders) as evening_orders
+        from orders_daily
         group by customer_id, first_snapshot_date
     ) as per_snapshot
     inner join snapshots on per_snapshot.first_snapshot_date <= snapshots.snapshot_date
     group by per_snapshot.customer_id, snapshots.snapshot_date
-),
-
-hour_bands as (
-    select
-        per_snapshot.customer_id,
-        snapshots.snapshot_date,
-        per_snapshot.hour_band,
-        cast(sum(per_snapshot.band_orders) as bigint) as band_orders
-    from (
-        select customer_id, first_snapshot_date, hour_band, count(*) as band_orders
-        from order_first_snapshots
-        group by all
-    ) as per_snapshot
-    inner join snapshots on per_snapshot.first_snapshot_date <= snapshots.snapshot_date
-    group by all
 ),
 
 preferred_bands as (
@@ -166,12 +129,13 @@ preferred_bands as (
     select
         customer_id,
         snapshot_date,
-        arg_max(
-            hour_band,
-            (band_orders, -list_position(['night', 'morning', 'afternoon', 'evening'], hour_band))
-        ) as preferred_hour_band
-    from hour_bands
-    group by customer_id, snapshot_date
+        case
+            when night_orders >= greatest(morning_orders, afternoon_orders, evening_orders) then 'night'
+            when morning_orders >= greatest(afternoon_orders, evening_orders) then 'morning'
+            when afternoon_orders >= evening_orders then 'afternoon'
+            else 'evening'
+        end as preferred_hour_band
+    from timing
 ),
 
 browsing_per_first_snapshot as (

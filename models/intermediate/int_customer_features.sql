@@ -20,57 +20,65 @@ customers as (
     qualify not identities.is_merged
 ),
 
-orders as (
-    select converted.* replace (identities.canonical_customer_id as customer_id), snapshots.snapshot_date
-    from {{ ref('int_orders_converted') }} as converted
-    inner join identities on converted.customer_id = identities.customer_id
-    inner join snapshots on converted.order_date <= snapshots.snapshot_date
+daily as (
+    -- each day's figures once, in the first snapshot that counts them (the earliest snapshot date on or after
+    -- the order date); a snapshot's figures sum its own and all earlier ones. Days after the as-of date find no
+    -- snapshot, and the NULL-dated row of a customer without orders none either.
+    select
+        orders_daily.* replace (identities.canonical_customer_id as customer_id),
+        first_snapshots.snapshot_date as first_snapshot_date
+    from {{ ref('int_customer_orders_daily') }} as orders_daily
+    inner join identities on orders_daily.customer_id = identities.customer_id
+    asof inner join snapshots as first_snapshots on orders_daily.order_date <= first_snapshots.snapshot_date
 ),
 
-items as (
-    select * from {{ ref('int_order_items_triaged') }}
-    where outcome = 'accepted'
-),
-
-products as (
-    select * from {{ ref('int_products_triaged') }}
-    where outcome = 'accepted'
+per_period as (
+    select
+        customer_id,
+        first_snapshot_date,
+        sum(orders_placed) as orders_placed,
+        sum(cancelled_orders) as cancelled_orders,
+        sum(refunded_orders) as refunded_orders,
+        sum(completed_orders) as frequency,
+        sum(completed_amount) as monetary,
+        min(order_date) filter (where completed_orders > 0) as first_order_date,
+        max(order_date) filter (where completed_orders > 0) as last_order_date
+    from daily
+    group by customer_id, first_snapshot_date
 ),
 
 order_counts as (
     select
-        customer_id,
-        snapshot_date,
-        count(*) as orders_placed,
-        count(*) filter (where status = 'cancelled') as cancelled_orders,
-        count(*) filter (where status = 'refunded') as refunded_orders
-    from orders
-    group by customer_id, snapshot_date
+        per_period.customer_id,
+        snapshots.snapshot_date,
+        cast(sum(per_period.orders_placed) as bigint) as orders_placed,
+        cast(sum(per_period.cancelled_orders) as bigint) as cancelled_orders,
+        cast(sum(per_period.refunded_orders) as bigint) as refunded_orders,
+        cast(sum(per_period.frequency) as bigint) as frequency,
+        sum(per_period.monetary) as monetary,
+        min(per_period.first_order_date) as first_order_date,
+        max(per_period.last_order_date) as last_order_date
+    from per_period
+    inner join snapshots on per_period.first_snapshot_date <= snapshots.snapshot_date
+    group by per_period.customer_id, snapshots.snapshot_date
 ),
 
 completed_stats as (
-    select
-        customer_id,
-        snapshot_date,
-        count(*) as frequency,
-        sum(net_amount_reporting) as monetary,
-        min(order_date) as first_order_date,
-        max(order_date) as last_order_date
-    from orders
-    where status = 'completed'
-    group by customer_id, snapshot_date
+    select * from order_counts where frequency > 0
 ),
 
 category_stats as (
-    select
-        orders.customer_id,
-        orders.snapshot_date,
-        count(distinct products.category) as category_count
-    from orders
-    inner join items on orders.order_id = items.order_id
-    inner join products on items.product_id = products.product_id
-    where orders.status = 'completed'
-    group by orders.customer_id, orders.snapshot_date
+    -- a category counts from the first snapshot on or after the customer's first purchase in it
+    select firsts.customer_id, snapshots.snapshot_date, count(*) as category_count
+    from (
+        select identities.canonical_customer_id as customer_id, categories.category, min(categories.order_date) as first_date
+        from {{ ref('int_customer_categories_daily') }} as categories
+        inner join identities on categories.customer_id = identities.customer_id
+        where categories.order_date is not null
+        group by all
+    ) as firsts
+    inner join snapshots on firsts.first_date <= snapshots.snapshot_date
+    group by firsts.customer_id, snapshots.snapshot_date
 ),
 
 joined as (

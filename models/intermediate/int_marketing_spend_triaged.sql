@@ -1,7 +1,15 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert',
+          unique_key=['_source_file', '_file_hash', '_row_number']) }}
+
 with
 
 staged as (
     select * from {{ ref('stg_landing__marketing_spend') }}
+),
+
+batch as (
+    -- every version of the keys this run touches (all rows in a full build)
+    select * from {{ triage_batch('staged', 'spend_date, channel') }}
 ),
 
 known_currencies as (
@@ -15,12 +23,12 @@ checked as (
             when staged.reject_reason is not null then staged.reject_reason
             when known_currencies.currency is null then 'unknown_currency'
         end as reject_reason
-    from staged
+    from batch as staged
     left join known_currencies on staged.currency = known_currencies.currency
 ),
 
 triaged as (
-    {{ triage_versions('checked', 'spend_date, channel', has_updated_at=false) }}
+    {{ triage_versions('checked', 'spend_date, channel', 'staged', has_updated_at=false) }}
 )
 
 select * from triaged

@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 -- Net order value converted with the latest fx rate on or before the order date
 -- (the earliest known rate for orders older than the fx seed).
 with

@@ -1,7 +1,15 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert',
+          unique_key=['_source_file', '_file_hash', '_row_number']) }}
+
 with
 
 staged as (
     select * from {{ ref('stg_landing__orders') }}
+),
+
+batch as (
+    -- every version of the keys this run touches (all rows in a full build)
+    select * from {{ triage_batch('staged', 'order_id', parent=(ref('int_customers_triaged'), 'customer_id')) }}
 ),
 
 known_currencies as (
@@ -21,13 +29,13 @@ checked as (
             when known_currencies.currency is null then 'unknown_currency'
             when known_customers.customer_id is null then 'orphan_order'
         end as reject_reason
-    from staged
+    from batch as staged
     left join known_currencies on staged.currency = known_currencies.currency
     left join known_customers on staged.customer_id = known_customers.customer_id
 ),
 
 triaged as (
-    {{ triage_versions('checked', 'order_id') }}
+    {{ triage_versions('checked', 'order_id', 'staged') }}
 )
 
 select * from triaged

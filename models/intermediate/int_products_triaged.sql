@@ -1,11 +1,19 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert',
+          unique_key=['_source_file', '_file_hash', '_row_number']) }}
+
 with
 
 staged as (
     select * from {{ ref('stg_landing__products') }}
 ),
 
+batch as (
+    -- every version of the keys this run touches (all rows in a full build)
+    select * from {{ triage_batch('staged', 'product_id') }}
+),
+
 triaged as (
-    {{ triage_versions('staged', 'product_id', has_updated_at=false) }}
+    {{ triage_versions('batch', 'product_id', 'staged', has_updated_at=false) }}
 )
 
 select * from triaged

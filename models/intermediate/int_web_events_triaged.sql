@@ -1,16 +1,24 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert',
+          unique_key=['_source_file', '_file_hash', '_row_number']) }}
+
 with
 
 staged as (
     select * from {{ ref('stg_landing__web_events') }}
 ),
 
+batch as (
+    -- every version of the keys this run touches (all rows in a full build)
+    select * from {{ triage_batch('staged', 'event_id', parent=(ref('int_customers_triaged'), 'customer_id')) }}
+),
+
 checked as (
     -- a blank customer_id is an anonymous visitor; an unknown one is an orphan
-    {{ reject_orphans('staged', ref('int_customers_triaged'), 'customer_id', 'orphan_event', allow_blank=true) }}
+    {{ reject_orphans('batch', ref('int_customers_triaged'), 'customer_id', 'orphan_event', allow_blank=true) }}
 ),
 
 triaged as (
-    {{ triage_versions('checked', 'event_id', has_updated_at=false) }}
+    {{ triage_versions('checked', 'event_id', 'staged', has_updated_at=false) }}
 )
 
 select * from triaged

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'feedback') }}
+    select * from {{ source('raw', 'feedback') }}{{ only_new_loads() }}
 ),
 
 typed as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'marketing_spend') }}
+    select * from {{ source('raw', 'marketing_spend') }}{{ only_new_loads() }}
 ),
 
 typed as (

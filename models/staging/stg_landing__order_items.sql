@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'order_items') }}
+    select * from {{ source('raw', 'order_items') }}{{ only_new_loads() }}
 ),
 
 typed as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'orders') }}
+    select * from {{ source('raw', 'orders') }}{{ only_new_loads() }}
 ),
 
 typed as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'products') }}
+    select * from {{ source('raw', 'products') }}{{ only_new_loads() }}
 ),
 
 typed as (

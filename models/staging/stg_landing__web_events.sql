@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'web_events') }}
+    select * from {{ source('raw', 'web_events') }}{{ only_new_loads() }}
 ),
 
 typed as (

@@ -5,11 +5,18 @@ import shutil
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration import incremental
 from orchestration.dbt_project import build_args, dbt_project
 from orchestration.defs.resources import RunLock
 from orchestration.defs.transform.translator import LayerTranslator
 from orchestration.rules import RulesError
 from orchestration.settings import Settings
+
+
+class BuildConfig(dg.Config):
+    """Set full_refresh in the launchpad (or `segments run --full-refresh`) to rebuild every incremental model."""
+
+    full_refresh: bool = False
 
 
 def docs_file(settings: Settings):
@@ -22,16 +29,23 @@ def docs_file(settings: Settings):
     project=dbt_project,
     dagster_dbt_translator=LayerTranslator(),
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock: RunLock):
-    """Build seeds and models and run their data tests, as of SEGMENTS_AS_OF, with the rules of segments.yml."""
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock: RunLock, config: BuildConfig):
+    """Build seeds and models and run their data tests, as of SEGMENTS_AS_OF, with the rules of segments.yml.
+    Staging, triage and the daily aggregates only process what changed, unless this is a full refresh."""
     settings = Settings.from_env()
     settings.export_to_environ()
+    state = incremental.fingerprint(settings)
+    full_refresh = config.full_refresh or incremental.needs_full_refresh(settings, state)
+    context.log.info("full refresh: every incremental model is rebuilt" if full_refresh
+                     else "incremental: only rows of new files and the keys they touch are processed")
     try:
-        args = build_args(settings)
+        args = build_args(settings, full_refresh)
     except RulesError as error:
         raise dg.Failure(str(error)) from error
     build = dbt.cli(args, context=context)
     yield from build.stream()
+    # only a build that succeeded matches the fingerprint; until one does, every run is a full refresh
+    incremental.record(settings, state)
     # the data dictionary of this very build (no recompile), published next to the report
     docs_args = ["docs", "generate", "--static", "--no-compile", *args[args.index("--vars"):]]
     dbt.cli(docs_args, target_path=build.target_path, context=context).wait()

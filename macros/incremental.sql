@@ -1,0 +1,63 @@
+{#- Incremental runs: staging parses only rows of newly loaded files, triage re-ranks only the keys those rows
+    (or a parent whose outcome may have changed) touch, and the daily aggregates recompute only the customers
+    whose orders were re-triaged. Every incremental model gives the same rows as a full rebuild
+    (tests/test_incremental.py); `segments run --full-refresh` rebuilds them all. -#}
+
+{#- The batch stamp of this run: the time of the latest load. Every row an incremental model (re)writes carries it,
+    so a downstream model finds what changed since its own last build as rows stamped after its newest stamp. -#}
+{% macro load_batch() -%}
+    (select max(loaded_at) from {{ source('raw', 'load_files') }})
+{%- endmacro %}
+
+{#- The newest value of a column in this model's own table; before the first build, earlier than everything. -#}
+{% macro watermark(column) -%}
+    coalesce((select max({{ column }}) from {{ this }}), '-infinity'::timestamp)
+{%- endmacro %}
+
+{#- Staging: in an incremental run, only the raw rows loaded after the newest staged row. -#}
+{% macro only_new_loads() -%}
+    {%- if is_incremental() %}
+    where _loaded_at > {{ watermark('_loaded_at') }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- Triage batch of an incremental run: every staged version of each key that is touched by
+    - a newly staged row,
+    - a row of an older version of a file loaded again (that version now counts as duplicate), or
+    - a child row whose parent key was re-triaged since this model's last build (its orphan check may flip);
+    plus the new and superseded rows themselves (a row without a key has no other versions).
+    A full build takes every staged row. -#}
+{% macro triage_batch(staged, key, parent=none) -%}
+    {%- if is_incremental() -%}
+    (
+        with new_rows as (
+            select * from {{ staged }} where _loaded_at > {{ watermark('_loaded_at') }}
+        ),
+
+        touched as (
+            select * from new_rows
+            union all
+            select * from {{ staged }}
+            where _source_file in (select _source_file from new_rows)
+                and _loaded_at <= {{ watermark('_loaded_at') }}
+        ),
+
+        keys as (
+            select {{ key }} from touched
+            {%- if parent %}
+            union
+            select {{ key }} from {{ staged }}
+            where {{ parent[1] }} in (
+                select {{ parent[1] }} from {{ parent[0] }} where _batch > {{ watermark('_batch') }}
+            )
+            {%- endif %}
+        )
+
+        select * from {{ staged }} where ({{ key }}) in (select * from keys)
+        union
+        select * from touched
+    )
+    {%- else -%}
+    {{ staged }}
+    {%- endif -%}
+{%- endmacro %}
