@@ -8,6 +8,10 @@ in-process, take each step's wall time from Dagster's events and split the dbt s
 transform (seeds and models) and checks (data and unit tests) by dbt's own node timings; then time
 a single DuckDB query computing recency, frequency and monetary per customer straight from the
 landing files. Ratios are against that query, measured in the same run on the same machine.
+
+Then a next day arrives (new orders worth 0.3 % of history with their lines, some orders updated, one order
+from two years ago) and runs incrementally; the same files are then rebuilt with --full-refresh, and the
+published tables of both are compared. `--tiny` measures the fixed cost of a run on a 100-order landing zone.
 """
 
 from __future__ import annotations
@@ -52,29 +56,90 @@ def dbt_test_share(target: Path) -> float:
     return test / (build + test)
 
 
-def bench(orders: int, workdir: Path) -> dict:
+NEXT_DAY = """
+    create temporary table history as
+    select * from read_csv('{landing}/orders_*.csv', all_varchar = true, union_by_name = true);
+    create temporary table latest as select max(try_cast(order_ts as timestamp)) as ts from history;
+    -- new orders: 0.3 % of history, re-using real customers and baskets, dated the day after the latest order
+    create temporary table picked as
+    select * from history where hash(order_id || 'next') % 1000 < 3;
+    copy (
+        select 'N' || order_id as order_id, customer_id,
+            strftime((select ts from latest) + to_minutes((hash(order_id) % 1440)::int), '%Y-%m-%dT%H:%M:%S')
+                as order_ts,
+            status, currency, total_amount, discount_amount, channel,
+            strftime((select ts from latest) + interval 1 day, '%Y-%m-%dT%H:%M:%S') as updated_at
+        from picked
+        union all
+        -- 0.03 % of history refunded since
+        select order_id, customer_id, order_ts, 'refunded', currency, total_amount, discount_amount, channel,
+            strftime((select ts from latest) + interval 1 day, '%Y-%m-%dT%H:%M:%S')
+        from history where hash(order_id || 'refund') % 10000 < 3 and status = 'completed'
+        union all
+        -- a late order, two years old
+        select 'LATE-1', min(customer_id), strftime((select ts from latest) - interval 730 day, '%Y-%m-%dT%H:%M:%S'),
+            'completed', 'CNY', '199.00', '0', 'online',
+            strftime((select ts from latest) - interval 730 day, '%Y-%m-%dT%H:%M:%S')
+        from history
+    ) to '{landing}/orders_next_day.csv' (header);
+    copy (
+        select 'N' || items.order_id as order_id, items.* exclude (order_id)
+        from read_csv('{landing}/order_items*.csv', all_varchar = true) as items
+        where items.order_id in (select order_id from picked)
+    ) to '{landing}/order_items_next_day.csv' (header);
+"""
+
+
+def published_digest(publish_dir: Path) -> dict[str, list]:
+    """Rows and an order-independent sum of row hashes per published table."""
+    with duckdb.connect() as con:
+        return {path.stem: list(con.execute(
+            f"select count(*), sum(hash(t)::hugeint)::varchar from read_parquet('{path}') as t").fetchone())
+            for path in sorted((publish_dir / "current").glob("*.parquet"))}
+
+
+def timed_run(workdir: Path, name: str, full_refresh: bool = False) -> tuple[float, dict]:
+    from orchestration.runner import execute_job, phase_seconds
+
+    instance = dg.DagsterInstance.ephemeral()
+    began = time.perf_counter()
+    result = execute_job(workdir / f"{name}.log", instance, full_refresh=full_refresh)
+    total = time.perf_counter() - began
+    if not result.success:
+        sys.exit(f"{name} failed; see {workdir / f'{name}.log'}")
+    return total, phase_seconds(instance, result.run_id)
+
+
+def fresh_workdir(workdir: Path) -> Path:
+    """An empty folder holding this size's landing zone, warehouse and publication; returns the landing zone."""
     shutil.rmtree(workdir, ignore_errors=True)
-    landing = workdir / "landing"
     os.environ.update({
-        "SEGMENTS_LANDING_DIR": str(landing),
+        "SEGMENTS_LANDING_DIR": str(workdir / "landing"),
         "SEGMENTS_WAREHOUSE": str(workdir / "warehouse.duckdb"),
         "SEGMENTS_PUBLISH_DIR": str(workdir / "publish"),
     })
+    return workdir / "landing"
+
+
+def tiny(workdir: Path) -> dict:
+    """The fixed cost of a run: Dagster, dbt start-up, checks and publish on a 100-order landing zone."""
+    generate(fresh_workdir(workdir), DemoSpec(customers=20, orders=100))
+    first, _ = timed_run(workdir, "first")
+    again, phases = timed_run(workdir, "again")
+    return {"orders": 100, "first_run_s": round(first, 1), "next_run_s": round(again, 1),
+            **{f"next_{k}_s": v for k, v in phases.items()}}
+
+
+def bench(orders: int, workdir: Path) -> dict:
+    landing = fresh_workdir(workdir)
     began = time.perf_counter()
     generate(landing, DemoSpec(customers=max(orders // 10, 100), orders=orders))
     generated = time.perf_counter() - began
 
-    from orchestration.runner import execute_job, phase_seconds
     from orchestration.settings import PROJECT_ROOT
 
-    instance = dg.DagsterInstance.ephemeral()
-    began = time.perf_counter()
-    result = execute_job(workdir / "run.log", instance)
-    total = time.perf_counter() - began
-    if not result.success:
-        sys.exit(f"run failed at {orders} orders; see {workdir / 'run.log'}")
+    total, phases = timed_run(workdir, "run")
     # the phases `segments run` reports; the dbt step also runs the dbt tests, which are checks
-    phases = phase_seconds(instance, result.run_id)
     dbt_tests = phases["transform"] * dbt_test_share(PROJECT_ROOT / "target")
     phases["transform"] -= dbt_tests
     phases["checks"] += dbt_tests
@@ -84,12 +149,23 @@ def bench(orders: int, workdir: Path) -> dict:
         began = time.perf_counter()
         con.execute(f"create table rfm as {PLAIN_RFM.format(landing=landing)}")
         plain = time.perf_counter() - began
+        con.execute(NEXT_DAY.format(landing=landing))
+    incremental, incremental_phases = timed_run(workdir, "next_day")
+    incremental_tables = published_digest(workdir / "publish")
+    refresh, refresh_phases = timed_run(workdir, "full_refresh", full_refresh=True)
     return {
         "orders": orders,
         "generate_s": round(generated, 2),
         "plain_rfm_query_s": round(plain, 3),
         **{f"{k}_s": round(v, 2) for k, v in phases.items()},
         **{f"{k}_ratio": round(v / plain, 1) for k, v in phases.items()},
+        "next_day_s": round(incremental, 2),
+        **{f"next_day_{k}_s": v for k, v in incremental_phases.items()},
+        "full_refresh_s": round(refresh, 2),
+        **{f"full_refresh_{k}_s": v for k, v in refresh_phases.items()},
+        "full_refresh_ratio": round(refresh / plain, 1),
+        "next_day_share_of_full_refresh": round(incremental / refresh, 3),
+        "next_day_equals_full_refresh": incremental_tables == published_digest(workdir / "publish"),
         "peak_rss_mb_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
         "peak_rss_mb_dbt": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
     }
@@ -98,8 +174,10 @@ def bench(orders: int, workdir: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--tiny", action="store_true", help="also measure the fixed cost of a run")
     args = parser.parse_args()
-    rows = [bench(n, OUT / f"orders_{n}") for n in args.orders]
+    rows = [tiny(OUT / "tiny")] if args.tiny else []
+    rows += [bench(n, OUT / f"orders_{n}") for n in args.orders]
     print(json.dumps(rows, indent=2))
     (OUT / "results.json").write_text(json.dumps(rows, indent=2))
 

@@ -49,15 +49,16 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock:
     # only a build that succeeded matches the fingerprint; until one does, every run is a full refresh
     incremental.record(settings, state)
     # the data dictionary of this build (no recompile), published next to the report; the same code, seeds and
-    # vars give the same dictionary, so it is generated again only when one of them changed (~6 s a run)
+    # vars give the same dictionary, so it is generated only when one of them changed (~6 s a run)
     docs = docs_file(settings)
-    docs_key = docs.with_name(docs.name + ".key")
-    key = hashlib.sha256((state + json.dumps(args[args.index("--vars"):])).encode()).hexdigest()
-    if docs.exists() and docs_key.exists() and docs_key.read_text() == key:
-        context.log.info(f"data dictionary unchanged since the last build: {docs}")
-        return
-    docs_args = ["docs", "generate", "--static", "--no-compile", *args[args.index("--vars"):]]
-    dbt.cli(docs_args, target_path=build.target_path, context=context).wait()
     docs.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(build.target_path / "static_index.html", docs)
-    docs_key.write_text(key)
+    key = hashlib.sha256((state + json.dumps(args[args.index("--vars"):])).encode()).hexdigest()
+    cached = dbt_project.target_path / "docs-cache" / f"{key}.html"
+    if not cached.exists():
+        docs_args = ["docs", "generate", "--static", "--no-compile", *args[args.index("--vars"):]]
+        dbt.cli(docs_args, target_path=build.target_path, context=context).wait()
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        for stale in cached.parent.glob("*.html"):
+            stale.unlink()
+        shutil.copyfile(build.target_path / "static_index.html", cached)
+    shutil.copyfile(cached, docs)
