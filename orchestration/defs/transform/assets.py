@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import shutil
 
 import dagster as dg
@@ -58,7 +59,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock:
         docs_args = ["docs", "generate", "--static", "--no-compile", *args[args.index("--vars"):]]
         dbt.cli(docs_args, target_path=build.target_path, context=context).wait()
         cached.parent.mkdir(parents=True, exist_ok=True)
-        for stale in cached.parent.glob("*.html"):
-            stale.unlink()
-        shutil.copyfile(build.target_path / "static_index.html", cached)
+        # whole or not at all: another run may be reading the cache (dbt clean empties it)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(build.target_path / "static_index.html", partial)
+        os.replace(partial, cached)
     shutil.copyfile(cached, docs)
