@@ -23,6 +23,7 @@ import resource
 import shutil
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -34,10 +35,10 @@ OUT = Path(__file__).resolve().parent / "out"
 
 PLAIN_RFM = """
     with orders as (
-        select customer_id, try_cast(order_ts as timestamptz) as ts,
-               try_cast(total_amount as decimal(18, 2))
-                 - coalesce(try_cast(discount_amount as decimal(18, 2)), 0) as net
-        from read_csv('{landing}/orders_*.csv', all_varchar = true)
+        select customer_id, try_cast(order_ts::varchar as timestamptz) as ts,
+               try_cast(total_amount::varchar as decimal(18, 2))
+                 - coalesce(try_cast(discount_amount::varchar as decimal(18, 2)), 0) as net
+        from {orders}
         where lower(status) = 'completed'
     )
     select customer_id,
@@ -57,8 +58,7 @@ def dbt_test_share(target: Path) -> float:
 
 
 NEXT_DAY = """
-    create temporary table history as
-    select * from read_csv('{landing}/orders_*.csv', all_varchar = true, union_by_name = true);
+    create temporary table history as select * from {orders};
     create temporary table latest as select max(try_cast(order_ts as timestamp)) as ts from history;
     -- new orders: 0.3 % of history, re-using real customers and baskets, dated the day after the latest order
     create temporary table picked as
@@ -82,12 +82,20 @@ NEXT_DAY = """
             strftime((select ts from latest) - interval 730 day, '%Y-%m-%dT%H:%M:%S')
         from history
     ) to '{landing}/orders_next_day.csv' (header);
+"""
+NEXT_DAY_ITEMS = """
     copy (
         select 'N' || items.order_id as order_id, items.* exclude (order_id)
         from read_csv('{landing}/order_items*.csv', all_varchar = true) as items
         where items.order_id in (select order_id from picked)
     ) to '{landing}/order_items_next_day.csv' (header);
 """
+
+
+def orders_relation(landing: Path, core: bool) -> str:
+    if core:
+        return f"read_parquet('{landing}/orders_*.parquet')"
+    return f"read_csv('{landing}/orders_*.csv', all_varchar = true, union_by_name = true)"
 
 
 def published_digest(publish_dir: Path) -> dict[str, list]:
@@ -130,10 +138,13 @@ def tiny(workdir: Path) -> dict:
             **{f"next_{k}_s": v for k, v in phases.items()}}
 
 
-def bench(orders: int, workdir: Path) -> dict:
+def bench(orders: int, workdir: Path, core: bool = False) -> dict:
     landing = fresh_workdir(workdir)
     began = time.perf_counter()
-    generate(landing, DemoSpec(customers=max(orders // 10, 100), orders=orders))
+    spec = DemoSpec(customers=max(orders // 10, 100), orders=orders)
+    if core:
+        spec = replace(spec, file_format="parquet", with_items=False, with_behaviour=False)
+    generate(landing, spec)
     generated = time.perf_counter() - began
 
     from orchestration.settings import PROJECT_ROOT
@@ -147,9 +158,11 @@ def bench(orders: int, workdir: Path) -> dict:
 
     with duckdb.connect() as con:
         began = time.perf_counter()
-        con.execute(f"create table rfm as {PLAIN_RFM.format(landing=landing)}")
+        con.execute(f"create table rfm as {PLAIN_RFM.format(orders=orders_relation(landing, core))}")
         plain = time.perf_counter() - began
-        con.execute(NEXT_DAY.format(landing=landing))
+        con.execute(NEXT_DAY.format(landing=landing, orders=orders_relation(landing, core)))
+        if not core:
+            con.execute(NEXT_DAY_ITEMS.format(landing=landing))
     incremental, incremental_phases = timed_run(workdir, "next_day")
     incremental_tables = published_digest(workdir / "publish")
     refresh, refresh_phases = timed_run(workdir, "full_refresh", full_refresh=True)
@@ -175,11 +188,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--tiny", action="store_true", help="also measure the fixed cost of a run")
+    parser.add_argument("--core", action="store_true",
+                        help="customers and orders only, as Parquet (the scale curve up to 100M orders)")
+    parser.add_argument("--out", default="results.json", help="file name under benchmarks/out")
     args = parser.parse_args()
     rows = [tiny(OUT / "tiny")] if args.tiny else []
-    rows += [bench(n, OUT / f"orders_{n}") for n in args.orders]
+    rows += [{"core": args.core, **bench(n, OUT / f"{'core_' if args.core else ''}orders_{n}", args.core)}
+             for n in args.orders]
     print(json.dumps(rows, indent=2))
-    (OUT / "results.json").write_text(json.dumps(rows, indent=2))
+    (OUT / args.out).write_text(json.dumps(rows, indent=2))
 
 
 if __name__ == "__main__":

@@ -61,3 +61,19 @@
     {{ staged }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Tests on rows each run rewrites (triage, and the orders converted from them) check only the rows stamped by
+    the latest load: the others were checked when they were written and have not changed since. That is exact
+    even for uniqueness and relationships: a run re-triages every version of a key it touches, and every child
+    of a parent it re-triages. A full refresh stamps every row, so it tests them all. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- set conditions = [where] if where else [] -%}
+    {%- if relation.identifier in var('tested_on_new_rows', []) -%}
+        {%- do conditions.append('_batch = (select max(loaded_at) from raw.load_files)') -%}
+    {%- endif -%}
+    {%- if conditions -%}
+        {%- do return('(select * from ' ~ relation ~ ' where (' ~ conditions | join(') and (') ~ ')) dbt_subquery') -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
+{%- endmacro %}

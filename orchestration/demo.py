@@ -56,6 +56,8 @@ class DemoSpec:
     end: date = date(2026, 10, 31)
     file_format: str = "csv"
     with_items: bool = True
+    # web events, feedback and marketing spend
+    with_behaviour: bool = True
 
 
 def generate(landing_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[str, int]:
@@ -78,9 +80,10 @@ def generate(landing_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[str, int]:
             con, f"(select * exclude (order_ts_value) from gen_orders "
                  f"where year(order_ts_value) = {year} order by order_id)",
             landing_dir / f"orders_{year}.{spec.file_format}", spec)
-    con.execute(_behaviour_sql(spec))
-    for entity in ("web_events", "feedback", "marketing_spend"):
-        counts[entity] = _write(con, f"gen_{entity}", landing_dir / f"{entity}.{spec.file_format}", spec)
+    if spec.with_behaviour:
+        con.execute(_behaviour_sql(spec))
+        for entity in ("web_events", "feedback", "marketing_spend"):
+            counts[entity] = _write(con, f"gen_{entity}", landing_dir / f"{entity}.{spec.file_format}", spec)
     if spec.with_items:
         con.execute(_products_sql())
         con.execute(_items_sql())

@@ -20,16 +20,14 @@ identities as (
 ),
 
 events as (
-    -- each event once, in the first snapshot that counts it (the earliest snapshot date on or after
-    -- it); a snapshot's browsing sums its own and all earlier ones, instead of copying every event
-    -- to every later snapshot
+    -- each day's browsing once, in the first snapshot that counts it (the earliest snapshot date on or after it);
+    -- a snapshot's browsing sums its own and all earlier ones (int_customer_events_daily)
     select
         events.* replace (identities.canonical_customer_id as customer_id),
         first_snapshots.snapshot_date as first_snapshot_date
-    from {{ ref('int_web_events_triaged') }} as events
+    from {{ ref('int_customer_events_daily') }} as events
     inner join identities on events.customer_id = identities.customer_id
-    asof inner join snapshots as first_snapshots on cast(events.event_ts as date) <= first_snapshots.snapshot_date
-    where events.outcome = 'accepted'
+    asof inner join snapshots as first_snapshots on events.event_date <= first_snapshots.snapshot_date
 ),
 
 surveys as (
@@ -142,12 +140,12 @@ browsing_per_first_snapshot as (
     select
         customer_id,
         first_snapshot_date,
-        count(*) filter (where event_type = 'page_view') as page_views,
-        count(*) filter (where event_type = 'click') as clicks,
-        count(*) filter (where event_type = 'add_to_cart') as add_to_carts,
+        sum(page_views) as page_views,
+        sum(clicks) as clicks,
+        sum(add_to_carts) as add_to_carts,
         sum(dwell_seconds) as dwell_seconds,
-        count(dwell_seconds) as dwell_events,
-        max(cast(event_ts as date)) as last_visit_date
+        sum(dwell_events) as dwell_events,
+        max(event_date) as last_visit_date
     from events
     group by customer_id, first_snapshot_date
 ),
@@ -156,10 +154,11 @@ session_starts as (
     -- a session counts from the first snapshot that sees any of its events
     select customer_id, first_snapshot_date, count(*) as sessions
     from (
-        select customer_id, min(first_snapshot_date) as first_snapshot_date
-        from events
-        where session_id is not null
-        group by customer_id, session_id
+        select identities.canonical_customer_id as customer_id, min(first_snapshots.snapshot_date) as first_snapshot_date
+        from {{ ref('int_customer_sessions') }} as sessions
+        inner join identities on sessions.customer_id = identities.customer_id
+        asof inner join snapshots as first_snapshots on sessions.first_event_date <= first_snapshots.snapshot_date
+        group by identities.canonical_customer_id, sessions.session_id
     )
     group by customer_id, first_snapshot_date
 ),
@@ -211,7 +210,7 @@ browsed_categories as (
         select category_views.customer_id, snapshots.snapshot_date, category_views.page_category,
             sum(category_views.views) as views
         from (
-            select customer_id, first_snapshot_date, page_category, count(*) as views
+            select customer_id, first_snapshot_date, page_category, sum(events) as views
             from events
             where page_category is not null
             group by all

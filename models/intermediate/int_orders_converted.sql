@@ -30,7 +30,8 @@ dated as (
         orders.channel,
         orders.total_amount,
         orders.discount_amount,
-        orders.total_amount - orders.discount_amount as net_amount
+        orders.total_amount - orders.discount_amount as net_amount,
+        orders._batch
     from orders
 ),
 

@@ -1,0 +1,29 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='customer_id') }}
+
+-- The date (UTC) of each website session's first event, per landed customer id: a session counts from the first
+-- snapshot that sees any of its events. Incremental like int_customer_events_daily; a customer without sessions
+-- keeps one row with a NULL session_id.
+with
+
+triaged as (
+    select * from {{ ref('int_web_events_triaged') }}
+),
+
+affected as (
+    select distinct customer_id from triaged
+    where customer_id is not null
+    {%- if is_incremental() %}
+        and _batch > {{ watermark('_batch') }}
+    {%- endif %}
+),
+
+sessions as (
+    select customer_id, session_id, min(cast(event_ts as date)) as first_event_date
+    from triaged
+    where outcome = 'accepted' and session_id is not null and customer_id in (select customer_id from affected)
+    group by customer_id, session_id
+)
+
+select affected.customer_id, sessions.session_id, sessions.first_event_date, {{ load_batch() }} as _batch
+from affected
+left join sessions on affected.customer_id = sessions.customer_id
