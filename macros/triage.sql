@@ -96,6 +96,10 @@
                 then '{{ reason }}'
         end as reject_reason
     from {{ staged }}
-    left join (select distinct {{ key }} from {{ parents }} where outcome = 'accepted') as parents
+    -- only the parents the rows name: an incremental batch need not hash every accepted parent
+    left join (
+        select distinct {{ key }} from {{ parents }}
+        where outcome = 'accepted' and {{ key }} in (select {{ key }} from {{ staged }})
+    ) as parents
         on {{ staged }}.{{ key }} = parents.{{ key }}
 {%- endmacro %}

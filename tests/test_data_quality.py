@@ -149,27 +149,6 @@ def test_a_critical_expectation_blocks_and_a_warning_does_not(workspace, monkeyp
     assert os.readlink(workspace / "publish" / "current") == before
 
 
-def test_new_and_changed_files_are_picked_up_and_old_versions_superseded(workspace, monkeypatch):
-    monkeypatch.setenv("SEGMENTS_AS_OF", dirty.AS_OF)
-    landing = workspace / "landing"
-    write_csv(landing / "customers.csv", ["customer_id", "signup_ts"], [["c1", "2025-01-01"], ["c2", "2025-01-01"]])
-    write_csv(landing / "orders_1.csv", dirty.ORDER_HEADER,
-              [["o1", "c1", "2026-01-01", "completed", "CNY", "10", "", ""]])
-    assert run_pipeline(workspace / "run.log").success
-    # a new file, and the first file re-exported with a corrected amount
-    write_csv(landing / "orders_2.csv", dirty.ORDER_HEADER,
-              [["o2", "c2", "2026-02-01", "completed", "CNY", "20", "", ""]])
-    write_csv(landing / "orders_1.csv", dirty.ORDER_HEADER,
-              [["o1", "c1", "2026-01-01", "completed", "CNY", "15", "", ""]])
-    assert run_pipeline(workspace / "run.log").success
-    audit = query(workspace / "publish" / "bi.duckdb", """
-        select source_file, rows_read, rows_accepted, rows_duplicate from load_audit
-        where entity = 'orders' order by loaded_at, source_file""")
-    assert audit == [("orders_1.csv", 1, 0, 1), ("orders_1.csv", 1, 1, 0), ("orders_2.csv", 1, 1, 0)]
-    monetary = dict(query(workspace / "publish" / "bi.duckdb", "select customer_id, monetary from customer_segments"))
-    assert monetary == {"c1": 15, "c2": 20}
-
-
 def tick(cursor: str | None):
     """One sensor evaluation; returns its result and the cursor it leaves."""
     context = dg.build_sensor_context(cursor=cursor)

@@ -47,3 +47,57 @@ def test_bad_values_are_named_in_one_line(monkeypatch, tmp_path, key, value, mes
     with pytest.raises(SettingsError, match=message) as error:
         Settings.from_env()
     assert "\n" not in str(error.value)
+
+
+LIMITS = {"SEGMENTS_MEMORY_LIMIT": "1GB", "SEGMENTS_THREADS": "1", "SEGMENTS_MAX_TEMP_SIZE": "3GB"}
+SHOW_LIMITS = ("select current_setting('memory_limit') as memory_limit, current_setting('threads') as threads, "
+               "current_setting('temp_directory') as temp_directory, "
+               "current_setting('max_temp_directory_size') as max_temp_size")
+
+
+def _expected_limits(tmp_path: Path) -> list:
+    import duckdb
+
+    spill = tmp_path / "spill"
+    with duckdb.connect(config={"memory_limit": "1GB", "threads": 1, "temp_directory": str(spill),
+                                "max_temp_directory_size": "3GB"}) as con:
+        return list(con.execute(SHOW_LIMITS).fetchone())
+
+
+def test_loader_checks_and_publish_connections_get_the_limits(monkeypatch, tmp_path):
+    from orchestration.db import connect
+
+    for key, value in {**LIMITS, "SEGMENTS_TEMP_DIR": str(tmp_path / "spill")}.items():
+        monkeypatch.setenv(key, value)
+    with connect(tmp_path / "w.duckdb") as con:
+        assert list(con.execute(SHOW_LIMITS).fetchone()) == _expected_limits(tmp_path)
+
+
+def test_dbt_gets_the_same_limits_once_per_database(monkeypatch, tmp_path):
+    """The profile sets them as database config: a per-thread SET of temp_directory fails once DuckDB spilled."""
+    import json
+    import subprocess
+    import sys
+
+    from orchestration.dbt_project import prepare_args
+    from orchestration.settings import PROJECT_ROOT
+
+    monkeypatch.chdir(tmp_path)
+    for key in DEFAULTS:
+        monkeypatch.delenv(key, raising=False)
+    for key, value in {**LIMITS, "SEGMENTS_TEMP_DIR": str(tmp_path / "spill"),
+                       "SEGMENTS_WAREHOUSE": str(tmp_path / "w.duckdb")}.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings.from_env()
+    settings.export_to_environ()
+    variables = prepare_args(settings)[-1]
+    dbt = Path(sys.executable).with_name("dbt")
+    shown = subprocess.run(
+        [str(dbt), "show", "--inline", SHOW_LIMITS, "--output", "json", "--log-format", "text", "--quiet",
+         "--vars", variables, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT),
+         "--target-path", str(tmp_path / "target")],
+        capture_output=True, text=True, timeout=300)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    row = json.loads(shown.stdout[shown.stdout.index("{"):])["show"][0]
+    assert [row["memory_limit"], str(row["threads"]), row["temp_directory"], row["max_temp_size"]] == [
+        str(value) for value in _expected_limits(tmp_path)]
