@@ -77,3 +77,29 @@
     {%- endif -%}
     {%- do return(relation) -%}
 {%- endmacro %}
+
+{#- Touched customers of a daily aggregate: every landed customer id of `triaged` in a full build; in an incremental
+    run those whose rows were re-triaged since this model's last build, or that match `also` (a condition on
+    `triaged`'s columns, for inputs the aggregate reads besides it). -#}
+{% macro touched_customers(triaged, also=none) -%}
+    select distinct customer_id from {{ triaged }}
+    where customer_id is not null
+    {%- if is_incremental() %}
+        and (_batch > {{ watermark('_batch') }}{% if also %} or {{ also }}{% endif %})
+    {%- endif %}
+{%- endmacro %}
+
+{#- Rows of a per-customer daily aggregate for the person (canonical id) and the first snapshot that counts them:
+    the earliest snapshot date on or after `date_column`. A snapshot's figures are the sum of its own rows and all
+    earlier ones; rows after the as-of date and the NULL-dated row of a customer without any find no snapshot. -#}
+{% macro at_first_snapshot(relation, date_column) -%}
+    (
+        select
+            daily.* replace (identities.canonical_customer_id as customer_id),
+            first_snapshots.snapshot_date as first_snapshot_date
+        from {{ relation }} as daily
+        inner join {{ ref('int_customers_merged') }} as identities on daily.customer_id = identities.customer_id
+        asof inner join {{ ref('int_snapshot_dates') }} as first_snapshots
+            on daily.{{ date_column }} <= first_snapshots.snapshot_date
+    )
+{%- endmacro %}

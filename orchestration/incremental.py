@@ -40,24 +40,30 @@ def needs_full_refresh(settings: Settings, current: str) -> bool:
     with connect(settings.warehouse, settings) as con:
         con.execute(f"create table if not exists {STATE_TABLE} (fingerprint varchar, built_at timestamp)")
         recorded = con.execute(f"select fingerprint from {STATE_TABLE}").fetchall()
-        staged = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'staging'").fetchone()[0]
-    # no record but incremental tables present: built before fingerprints were kept
-    return (recorded[0][0] != current) if recorded else staged > 0
+        # no record but incremental tables present: built before fingerprints were kept
+        return (recorded[0][0] != current) if recorded else has_incremental_tables(con)
+
+
+def has_incremental_tables(con) -> bool:
+    """Whether a build has run yet: staging holds the first incremental tables."""
+    return con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'staging'").fetchone()[0] > 0
 
 
 def record(settings: Settings, current: str) -> None:
     """After a successful build: its incremental tables match this fingerprint."""
     with connect(settings.warehouse, settings) as con:
-        con.execute(f"create table if not exists {STATE_TABLE} (fingerprint varchar, built_at timestamp)")
         con.execute("begin transaction")
-        con.execute(f"delete from {STATE_TABLE}")
-        con.execute(f"insert into {STATE_TABLE} values (?, now()::timestamp)", [current])
+        _replace_state(con, current)
         con.execute("commit")
 
 
 def forget_state(con) -> None:
     """After an erasure rewrote raw rows in place: the next build rebuilds every incremental table from raw."""
+    _replace_state(con, "erased")
+
+
+def _replace_state(con, fingerprint: str) -> None:
     con.execute(f"create table if not exists {STATE_TABLE} (fingerprint varchar, built_at timestamp)")
     con.execute(f"delete from {STATE_TABLE}")
-    con.execute(f"insert into {STATE_TABLE} values ('erased', now()::timestamp)")
+    con.execute(f"insert into {STATE_TABLE} values (?, now()::timestamp)", [fingerprint])

@@ -4,6 +4,17 @@
 -- and the number of categories bought at any date are sums over these rows. An incremental run recomputes the
 -- customers whose orders, order lines or bought products were re-triaged in it; a customer left without any
 -- such spend keeps one row with a NULL order_date (the same rows as a full build).
+{#- besides re-triaged orders: orders whose lines, or the products on those lines, were re-triaged -#}
+{%- set lines_changed -%}
+    order_id in (
+        select order_id from {{ ref('int_order_items_triaged') }}
+        where _batch > {{ watermark('_batch') }}
+            or product_id in (
+                select product_id from {{ ref('int_products_triaged') }} where _batch > {{ watermark('_batch') }}
+            )
+    )
+{%- endset %}
+
 with
 
 orders_triaged as (
@@ -11,20 +22,7 @@ orders_triaged as (
 ),
 
 affected as (
-    select distinct customer_id from orders_triaged
-    where customer_id is not null
-    {%- if is_incremental() %}
-        and (
-            _batch > {{ watermark('_batch') }}
-            or order_id in (
-                select order_id from {{ ref('int_order_items_triaged') }}
-                where _batch > {{ watermark('_batch') }}
-                    or product_id in (
-                        select product_id from {{ ref('int_products_triaged') }} where _batch > {{ watermark('_batch') }}
-                    )
-            )
-        )
-    {%- endif %}
+    {{ touched_customers('orders_triaged', also=lines_changed) }}
 ),
 
 orders as (

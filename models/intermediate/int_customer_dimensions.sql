@@ -20,14 +20,8 @@ identities as (
 ),
 
 events as (
-    -- each day's browsing once, in the first snapshot that counts it (the earliest snapshot date on or after it);
-    -- a snapshot's browsing sums its own and all earlier ones (int_customer_events_daily)
-    select
-        events.* replace (identities.canonical_customer_id as customer_id),
-        first_snapshots.snapshot_date as first_snapshot_date
-    from {{ ref('int_customer_events_daily') }} as events
-    inner join identities on events.customer_id = identities.customer_id
-    asof inner join snapshots as first_snapshots on events.event_date <= first_snapshots.snapshot_date
+    -- each day's browsing once, in the first snapshot that counts it; a snapshot sums its own and earlier ones
+    select * from {{ at_first_snapshot(ref('int_customer_events_daily'), 'event_date') }}
 ),
 
 surveys as (
@@ -47,28 +41,16 @@ cac as (
 ),
 
 orders_daily as (
-    -- each day's completed orders once, in the first snapshot that counts them (the earliest snapshot date on or
-    -- after the order date); a snapshot's figures sum its own and all earlier ones (int_customer_orders_daily)
-    select
-        orders_daily.* replace (identities.canonical_customer_id as customer_id),
-        first_snapshots.snapshot_date as first_snapshot_date
-    from {{ ref('int_customer_orders_daily') }} as orders_daily
-    inner join identities on orders_daily.customer_id = identities.customer_id
-    asof inner join snapshots as first_snapshots on orders_daily.order_date <= first_snapshots.snapshot_date
-    where orders_daily.completed_orders > 0
+    -- each day's completed orders once, in the first snapshot that counts them (int_customer_orders_daily)
+    select * from {{ at_first_snapshot(ref('int_customer_orders_daily'), 'order_date') }}
+    where completed_orders > 0
 ),
 
 category_spend as (
     select per_snapshot.customer_id, snapshots.snapshot_date, per_snapshot.category, sum(per_snapshot.spend) as spend
     from (
-        select
-            identities.canonical_customer_id as customer_id,
-            first_snapshots.snapshot_date as first_snapshot_date,
-            categories.category,
-            sum(categories.spend) as spend
-        from {{ ref('int_customer_categories_daily') }} as categories
-        inner join identities on categories.customer_id = identities.customer_id
-        asof inner join snapshots as first_snapshots on categories.order_date <= first_snapshots.snapshot_date
+        select customer_id, first_snapshot_date, category, sum(spend) as spend
+        from {{ at_first_snapshot(ref('int_customer_categories_daily'), 'order_date') }}
         group by all
     ) as per_snapshot
     inner join snapshots on per_snapshot.first_snapshot_date <= snapshots.snapshot_date
@@ -154,11 +136,9 @@ session_starts as (
     -- a session counts from the first snapshot that sees any of its events
     select customer_id, first_snapshot_date, count(*) as sessions
     from (
-        select identities.canonical_customer_id as customer_id, min(first_snapshots.snapshot_date) as first_snapshot_date
-        from {{ ref('int_customer_sessions') }} as sessions
-        inner join identities on sessions.customer_id = identities.customer_id
-        asof inner join snapshots as first_snapshots on sessions.first_event_date <= first_snapshots.snapshot_date
-        group by identities.canonical_customer_id, sessions.session_id
+        select customer_id, min(first_snapshot_date) as first_snapshot_date
+        from {{ at_first_snapshot(ref('int_customer_sessions'), 'first_event_date') }}
+        group by customer_id, session_id
     )
     group by customer_id, first_snapshot_date
 ),

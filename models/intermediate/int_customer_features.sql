@@ -21,15 +21,8 @@ customers as (
 ),
 
 daily as (
-    -- each day's figures once, in the first snapshot that counts them (the earliest snapshot date on or after
-    -- the order date); a snapshot's figures sum its own and all earlier ones. Days after the as-of date find no
-    -- snapshot, and the NULL-dated row of a customer without orders none either.
-    select
-        orders_daily.* replace (identities.canonical_customer_id as customer_id),
-        first_snapshots.snapshot_date as first_snapshot_date
-    from {{ ref('int_customer_orders_daily') }} as orders_daily
-    inner join identities on orders_daily.customer_id = identities.customer_id
-    asof inner join snapshots as first_snapshots on orders_daily.order_date <= first_snapshots.snapshot_date
+    -- each day's figures once, in the first snapshot that counts them; a snapshot sums its own and earlier ones
+    select * from {{ at_first_snapshot(ref('int_customer_orders_daily'), 'order_date') }}
 ),
 
 per_period as (

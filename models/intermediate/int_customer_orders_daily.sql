@@ -13,11 +13,7 @@ triaged as (
 ),
 
 affected as (
-    select distinct customer_id from triaged
-    where customer_id is not null
-    {%- if is_incremental() %}
-        and _batch > {{ watermark('_batch') }}
-    {%- endif %}
+    {{ touched_customers('triaged') }}
 ),
 
 calendar as (

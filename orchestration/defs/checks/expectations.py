@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration.db import connect
+from orchestration.incremental import has_incremental_tables
 from orchestration.quality import read_sample, validate, write_report
 from orchestration.settings import Settings
 
@@ -24,11 +25,6 @@ SUITES = (
 )
 
 
-def _first_build(con) -> bool:
-    return con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'staging'").fetchone()[0] == 0
-
-
 def build_suite_check(suite: str, asset: list[str], relation: str, where: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(asset),
@@ -39,7 +35,7 @@ def build_suite_check(suite: str, asset: list[str], relation: str, where: str) -
     def _check() -> dg.AssetCheckResult:
         settings = Settings.from_env()
         with connect(settings.warehouse, settings, read_only=True) as con:
-            frame = read_sample(con, relation, "true" if _first_build(con) else where)
+            frame = read_sample(con, relation, where if has_incremental_tables(con) else "true")
         if frame.empty:
             return dg.AssetCheckResult(passed=True, description=f"{suite}: no new rows since the last build",
                                        metadata={"rows_validated": 0})
