@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import shutil
+import uuid
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -27,6 +28,28 @@ def docs_file(settings: Settings):
     return settings.warehouse.parent / "docs" / "index.html"
 
 
+PARSE_STATE = "partial_parse.msgpack"
+
+
+def seeded_target_path(context: dg.AssetExecutionContext):
+    """A target folder of this invocation alone (as dagster-dbt names them), holding the last parse: dbt then
+    re-parses only what changed instead of the whole project (~7 s a run)."""
+    name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    path = dbt_project.target_path / name
+    path.mkdir(parents=True)
+    if (dbt_project.target_path / PARSE_STATE).exists():
+        shutil.copyfile(dbt_project.target_path / PARSE_STATE, path / PARSE_STATE)
+    return path
+
+
+def keep_parse(target_path) -> None:
+    """Hand this build's parse to the next run (whole or not at all: several runs may start at once). dbt checks
+    the files, vars and profile it was made from and parses again whatever differs, so a stale one is safe."""
+    partial = dbt_project.target_path / f"{PARSE_STATE}.{os.getpid()}.tmp"
+    shutil.copyfile(target_path / PARSE_STATE, partial)
+    os.replace(partial, dbt_project.target_path / PARSE_STATE)
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -45,8 +68,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock:
         args = build_args(settings, full_refresh)
     except RulesError as error:
         raise dg.Failure(str(error)) from error
-    build = dbt.cli(args, context=context)
+    build = dbt.cli(args, target_path=seeded_target_path(context), context=context)
     yield from build.stream()
+    keep_parse(build.target_path)
     # only a build that succeeded matches the fingerprint; until one does, every run is a full refresh
     incremental.record(settings, state)
     # the data dictionary of this build (no recompile), published next to the report; the same code, seeds and
