@@ -10,29 +10,40 @@ snapshots as (
     from {{ ref('int_snapshot_dates') }}
 ),
 
-long as (
-    unpivot (
-        select customer_id, segmented.snapshot_date, snapshots.snapshot_index, {{ dimensions | join(', ') }}
-        from {{ ref('int_customers_segmented') }} as segmented
-        inner join snapshots on segmented.snapshot_date = snapshots.snapshot_date
-    )
-    on {{ dimensions | join(', ') }}
-    into name dimension value segment
+evaluations as (
+    -- each evaluation beside the customer's previous one: one sort per customer for every dimension (an island
+    -- per customer, dimension and segment took a sort of the long table, five times the rows)
+    select
+        segmented.customer_id,
+        segmented.snapshot_date,
+        snapshots.snapshot_index - lag(snapshots.snapshot_index) over by_customer != 1 as after_gap,
+        {%- for dimension in dimensions %}
+        segmented.{{ dimension }},
+        lag(segmented.{{ dimension }}) over by_customer as previous_{{ dimension }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('int_customers_segmented') }} as segmented
+    inner join snapshots on segmented.snapshot_date = snapshots.snapshot_date
+    window by_customer as (partition by segmented.customer_id order by snapshots.snapshot_index)
 ),
 
-islands as (
-    select
-        *,
-        snapshot_index - row_number() over (
-            partition by customer_id, dimension, segment order by snapshot_index
-        ) as island
-    from long
+long as (
+    select *
+    from evaluations
+    unpivot include nulls (
+        (segment, previous_segment) for dimension in (
+            {%- for dimension in dimensions %}
+            ({{ dimension }}, previous_{{ dimension }}) as '{{ dimension }}'{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
+    )
 ),
 
 versions as (
-    select customer_id, dimension, segment, min(snapshot_date) as valid_from
-    from islands
-    group by customer_id, dimension, segment, island
+    -- a version starts where the segment differs from the evaluation before, or after a snapshot without one
+    select customer_id, dimension, segment, snapshot_date as valid_from
+    from long
+    where segment is not null
+        and (previous_segment is distinct from segment or coalesce(after_gap, true))
 ),
 
 history as (
