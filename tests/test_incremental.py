@@ -124,12 +124,13 @@ def _published(root: Path) -> dict[str, list[tuple]]:
 
 
 def _incremental_tables(root: Path) -> dict[str, list[tuple]]:
-    """Staging, triage and daily aggregates without their bookkeeping stamp."""
+    """Staging, triage, converted orders and daily aggregates without their bookkeeping stamp."""
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         names = con.execute("""
             select table_schema || '.' || table_name from information_schema.tables
             where table_type = 'BASE TABLE' and (table_schema = 'staging'
-                or table_name like 'int_%_triaged' or table_name like 'int_customer_%_daily')
+                or table_name like 'int_%_triaged' or table_name like 'int_customer_%_daily'
+                or table_name in ('int_orders_converted', 'int_customer_sessions'))
             order by 1""").fetchall()
         tables = {}
         for (name,) in names:

@@ -1,12 +1,23 @@
-{{ config(materialized='view') }}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert',
+    unique_key=['_source_file', '_file_hash', '_row_number'],
+    post_hook="{% if is_incremental() %}delete from {{ this }} where outcome != 'accepted'{% endif %}",
+) }}
 
 -- Net order value converted with the latest fx rate on or before the order date
 -- (the earliest known rate for orders older than the fx seed).
+-- Incremental: a run converts the order rows triage re-stamped since the last build, whatever their outcome,
+-- so that a row that stopped being accepted (a newer version, an orphan) replaces its earlier accepted self
+-- and is then deleted by the post-hook; the table holds accepted rows only, as a full build does.
 with
 
 orders as (
     select * from {{ ref('int_orders_triaged') }}
+    {%- if is_incremental() %}
+    where _batch > {{ watermark('_batch') }}
+    {%- else %}
     where outcome = 'accepted'
+    {%- endif %}
 ),
 
 fx_rates as (
@@ -31,6 +42,10 @@ dated as (
         orders.total_amount,
         orders.discount_amount,
         orders.total_amount - orders.discount_amount as net_amount,
+        orders.outcome,
+        orders._source_file,
+        orders._file_hash,
+        orders._row_number,
         orders._batch
     from orders
 ),
