@@ -2,6 +2,7 @@
 
     uv run python benchmarks/run.py                 # 1M and 10M orders
     uv run python benchmarks/run.py --orders 200000 # a quick look
+    uv run python benchmarks/run.py --core --first-only --orders 100000000  # the 100M point of the curve
 
 For each size: generate a landing zone (customers = orders / 10), run the real pipeline
 in-process, take each step's wall time from Dagster's events and split the dbt step into
@@ -138,7 +139,7 @@ def tiny(workdir: Path) -> dict:
             **{f"next_{k}_s": v for k, v in phases.items()}}
 
 
-def bench(orders: int, workdir: Path, core: bool = False) -> dict:
+def bench(orders: int, workdir: Path, core: bool = False, first_only: bool = False) -> dict:
     landing = fresh_workdir(workdir)
     began = time.perf_counter()
     spec = DemoSpec(customers=max(orders // 10, 100), orders=orders)
@@ -160,6 +161,16 @@ def bench(orders: int, workdir: Path, core: bool = False) -> dict:
         began = time.perf_counter()
         con.execute(f"create table rfm as {PLAIN_RFM.format(orders=orders_relation(landing, core))}")
         plain = time.perf_counter() - began
+        first = {
+            "orders": orders,
+            "generate_s": round(generated, 2),
+            "plain_rfm_query_s": round(plain, 3),
+            **{f"{k}_s": round(v, 2) for k, v in phases.items()},
+            **{f"{k}_ratio": round(v / plain, 1) for k, v in phases.items()},
+            "warehouse_gb": round(sum(p.stat().st_size for p in workdir.glob("warehouse.duckdb*")) / 1e9, 1),
+        }
+        if first_only:
+            return {**first, "peak_rss_mb_dbt": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024}
         con.execute(NEXT_DAY.format(landing=landing, orders=orders_relation(landing, core)))
         if not core:
             con.execute(NEXT_DAY_ITEMS.format(landing=landing))
@@ -167,11 +178,7 @@ def bench(orders: int, workdir: Path, core: bool = False) -> dict:
     incremental_tables = published_digest(workdir / "publish")
     refresh, refresh_phases = timed_run(workdir, "full_refresh", full_refresh=True)
     return {
-        "orders": orders,
-        "generate_s": round(generated, 2),
-        "plain_rfm_query_s": round(plain, 3),
-        **{f"{k}_s": round(v, 2) for k, v in phases.items()},
-        **{f"{k}_ratio": round(v / plain, 1) for k, v in phases.items()},
+        **first,
         "next_day_s": round(incremental, 2),
         **{f"next_day_{k}_s": v for k, v in incremental_phases.items()},
         "full_refresh_s": round(refresh, 2),
@@ -190,10 +197,13 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="also measure the fixed cost of a run")
     parser.add_argument("--core", action="store_true",
                         help="customers and orders only, as Parquet (the scale curve up to 100M orders)")
+    parser.add_argument("--first-only", action="store_true",
+                        help="time the first build only (no next day, no full refresh): the 100M run")
     parser.add_argument("--out", default="results.json", help="file name under benchmarks/out")
     args = parser.parse_args()
     rows = [tiny(OUT / "tiny")] if args.tiny else []
-    rows += [{"core": args.core, **bench(n, OUT / f"{'core_' if args.core else ''}orders_{n}", args.core)}
+    rows += [{"core": args.core, **bench(n, OUT / f"{'core_' if args.core else ''}orders_{n}", args.core,
+                                         args.first_only)}
              for n in args.orders]
     print(json.dumps(rows, indent=2))
     (OUT / args.out).write_text(json.dumps(rows, indent=2))
