@@ -45,6 +45,8 @@ def seeded_target_path(context: dg.AssetExecutionContext):
 def keep_parse(target_path) -> None:
     """Hand this build's parse to the next run (whole or not at all: several runs may start at once). dbt checks
     the files, vars and profile it was made from and parses again whatever differs, so a stale one is safe."""
+    if not (target_path / PARSE_STATE).exists():  # partial parsing turned off (DBT_PARTIAL_PARSE=false)
+        return
     partial = dbt_project.target_path / f"{PARSE_STATE}.{os.getpid()}.tmp"
     shutil.copyfile(target_path / PARSE_STATE, partial)
     os.replace(partial, dbt_project.target_path / PARSE_STATE)
