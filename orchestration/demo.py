@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration import db
+
 SURNAMES_ZH = "王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱 胡 郭 何 林 罗 高".split()
 GIVEN_ZH = "伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 秀英 霞 平 刚 桂英 子涵 雨桐 浩然".split()
 FIRST_LATIN = "James Mary Robert Linda Michael Sarah David Emma Lucas Sofia Noah Mia Liam Anna".split()
@@ -65,7 +67,8 @@ def generate(landing_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[str, int]:
     if spec.file_format not in ("csv", "parquet"):
         raise ValueError(f"file format must be csv or parquet, got {spec.file_format!r}")
     landing_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
+    # the run's memory cap and spill folder: at 100M orders the generated tables outgrow a laptop's memory
+    con = db.connect(":memory:")
     con.execute("set timezone = 'UTC'")
     _define_helpers(con, spec.seed)
     con.execute(_customers_sql(spec))
