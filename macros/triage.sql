@@ -4,8 +4,9 @@
     - quarantined: it broke a rule (reject_reason), or it has the same key and the same updated_at
       as the accepted row but different content (conflicting_duplicate);
     - accepted: the latest valid version of its key (latest updated_at, then load, file, row).
-    `relation` holds the rows to triage (every version of their keys); `staged` every staged row, whose newest
-    load of each file name is the current version of that file. -#}
+    `relation` holds the rows to triage (every version of their keys); `staged` is the staging table (not a CTE
+    over it), whose newest load of each file name is the current version of that file. Neither is read twice:
+    DuckDB materialises a CTE read twice, and at 100M orders each wide copy spilled ~20 GB. -#}
 {% macro triage_versions(relation, key, staged, has_updated_at=true) -%}
     {%- set version_order -%}
         {% if has_updated_at %}updated_at desc nulls last,{% endif %}
@@ -14,7 +15,6 @@
     with current_files as (
         select _source_file, max(_loaded_at) as _current_loaded_at
         from {{ staged }}
-        where _source_file in (select _source_file from {{ relation }})
         group by _source_file
     ),
 
@@ -96,10 +96,11 @@
                 then '{{ reason }}'
         end as reject_reason
     from {{ staged }}
-    -- only the parents the rows name: an incremental batch need not hash every accepted parent
+    -- only the parents the rows name: an incremental batch need not hash every accepted parent (a full build
+    -- names them all, and reading its rows twice would materialise them)
     left join (
         select distinct {{ key }} from {{ parents }}
-        where outcome = 'accepted' and {{ key }} in (select {{ key }} from {{ staged }})
+        where outcome = 'accepted'{% if is_incremental() %} and {{ key }} in (select {{ key }} from {{ staged }}){% endif %}
     ) as parents
         on {{ staged }}.{{ key }} = parents.{{ key }}
 {%- endmacro %}

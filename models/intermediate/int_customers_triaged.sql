@@ -13,7 +13,7 @@ batch as (
 ),
 
 triaged as (
-    {{ triage_versions('batch', 'customer_id', 'staged') }}
+    {{ triage_versions('batch', 'customer_id', ref('stg_landing__customers')) }}
 )
 
 select * from triaged

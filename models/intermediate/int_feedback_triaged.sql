@@ -17,7 +17,7 @@ checked as (
 ),
 
 triaged as (
-    {{ triage_versions('checked', 'customer_id, survey_ts', 'staged', has_updated_at=false) }}
+    {{ triage_versions('checked', 'customer_id, survey_ts', ref('stg_landing__feedback'), has_updated_at=false) }}
 )
 
 select * from triaged

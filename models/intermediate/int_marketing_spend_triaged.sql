@@ -28,7 +28,7 @@ checked as (
 ),
 
 triaged as (
-    {{ triage_versions('checked', 'spend_date, channel', 'staged', has_updated_at=false) }}
+    {{ triage_versions('checked', 'spend_date, channel', ref('stg_landing__marketing_spend'), has_updated_at=false) }}
 )
 
 select * from triaged

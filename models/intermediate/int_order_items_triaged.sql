@@ -17,7 +17,7 @@ checked as (
 ),
 
 triaged as (
-    {{ triage_versions('checked', 'order_id, line_no', 'staged', has_updated_at=false) }}
+    {{ triage_versions('checked', 'order_id, line_no', ref('stg_landing__order_items'), has_updated_at=false) }}
 )
 
 select * from triaged

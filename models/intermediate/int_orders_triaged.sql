@@ -35,7 +35,7 @@ checked as (
 ),
 
 triaged as (
-    {{ triage_versions('checked', 'order_id', 'staged') }}
+    {{ triage_versions('checked', 'order_id', ref('stg_landing__orders')) }}
 )
 
 select * from triaged

@@ -13,7 +13,7 @@ batch as (
 ),
 
 triaged as (
-    {{ triage_versions('batch', 'product_id', 'staged', has_updated_at=false) }}
+    {{ triage_versions('batch', 'product_id', ref('stg_landing__products'), has_updated_at=false) }}
 )
 
 select * from triaged

@@ -18,7 +18,7 @@ checked as (
 ),
 
 triaged as (
-    {{ triage_versions('checked', 'event_id', 'staged', has_updated_at=false) }}
+    {{ triage_versions('checked', 'event_id', ref('stg_landing__web_events'), has_updated_at=false) }}
 )
 
 select * from triaged
