@@ -42,14 +42,18 @@ def seeded_target_path(context: dg.AssetExecutionContext):
     return path
 
 
+def copy_whole(source, destination) -> None:
+    """Copy whole or not at all: other runs may be reading `destination` or writing it at the same time."""
+    partial = destination.with_name(f"{destination.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, partial)
+    os.replace(partial, destination)
+
+
 def keep_parse(target_path) -> None:
-    """Hand this build's parse to the next run (whole or not at all: several runs may start at once). dbt checks
-    the files, vars and profile it was made from and parses again whatever differs, so a stale one is safe."""
-    if not (target_path / PARSE_STATE).exists():  # partial parsing turned off (DBT_PARTIAL_PARSE=false)
-        return
-    partial = dbt_project.target_path / f"{PARSE_STATE}.{os.getpid()}.tmp"
-    shutil.copyfile(target_path / PARSE_STATE, partial)
-    os.replace(partial, dbt_project.target_path / PARSE_STATE)
+    """Hand this build's parse to the next run. dbt checks the files, vars and profile it was made from and
+    parses again whatever differs, so a stale one is safe."""
+    if (target_path / PARSE_STATE).exists():  # none when partial parsing is turned off (DBT_PARTIAL_PARSE=false)
+        copy_whole(target_path / PARSE_STATE, dbt_project.target_path / PARSE_STATE)
 
 
 @dbt_assets(
@@ -85,8 +89,5 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock:
         docs_args = ["docs", "generate", "--static", "--no-compile", *args[args.index("--vars"):]]
         dbt.cli(docs_args, target_path=build.target_path, context=context).wait()
         cached.parent.mkdir(parents=True, exist_ok=True)
-        # whole or not at all: another run may be reading the cache (dbt clean empties it)
-        partial = cached.with_suffix(f".{os.getpid()}.tmp")
-        shutil.copyfile(build.target_path / "static_index.html", partial)
-        os.replace(partial, cached)
+        copy_whole(build.target_path / "static_index.html", cached)  # dbt clean empties the cache
     shutil.copyfile(cached, docs)
