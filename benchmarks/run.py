@@ -12,7 +12,7 @@ landing files. Ratios are against that query, measured in the same run on the sa
 
 Then a next day arrives (new orders worth 0.3 % of history with their lines, some orders updated, one order
 from two years ago) and runs incrementally; the same files are then rebuilt with --full-refresh, and the
-published tables of both are compared. `--tiny` measures the fixed cost of a run on a 100-order landing zone.
+published tables of both are compared. `--tiny` measures the fixed cost of a run on a 100-order landing zone, in-process and from the command line.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import json
 import os
 import resource
 import shutil
+import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -131,12 +132,28 @@ def fresh_workdir(workdir: Path) -> Path:
 
 
 def tiny(workdir: Path) -> dict:
-    """The fixed cost of a run: Dagster, dbt start-up, checks and publish on a 100-order landing zone."""
-    generate(fresh_workdir(workdir), DemoSpec(customers=20, orders=100))
+    """The fixed cost of a run: Dagster, dbt start-up, checks and publish on a 100-order landing zone.
+
+    In-process (imports and definitions already loaded, as in the other sizes), then as a user sees it: the
+    `segments run` command, once with nothing new and once with a new file of three orders."""
+    landing = fresh_workdir(workdir)
+    generate(landing, DemoSpec(customers=20, orders=100))
     first, _ = timed_run(workdir, "first")
     again, phases = timed_run(workdir, "again")
+    command = [str(Path(sys.executable).with_name("segments")), "run", "--quiet"]
+    began = time.perf_counter()
+    subprocess.run(command, check=True)
+    cli_no_change = time.perf_counter() - began
+    with duckdb.connect() as con:
+        con.execute(f"""copy (select 'T' || order_id as order_id, * exclude (order_id)
+                     from read_csv('{landing}/orders*.csv', all_varchar = true) limit 3)
+                     to '{landing}/orders_tiny_next.csv' (header)""")
+    began = time.perf_counter()
+    subprocess.run(command, check=True)
+    cli_new_file = time.perf_counter() - began
     return {"orders": 100, "first_run_s": round(first, 1), "next_run_s": round(again, 1),
-            **{f"next_{k}_s": v for k, v in phases.items()}}
+            **{f"next_{k}_s": v for k, v in phases.items()},
+            "command_no_change_s": round(cli_no_change, 1), "command_new_file_s": round(cli_new_file, 1)}
 
 
 def bench(orders: int, workdir: Path, core: bool = False, first_only: bool = False) -> dict:
@@ -193,7 +210,8 @@ def bench(orders: int, workdir: Path, core: bool = False, first_only: bool = Fal
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--orders", type=int, nargs="*", default=[1_000_000, 10_000_000],
+                        help="sizes to run (none with --tiny: the fixed cost alone)")
     parser.add_argument("--tiny", action="store_true", help="also measure the fixed cost of a run")
     parser.add_argument("--core", action="store_true",
                         help="customers and orders only, as Parquet (the scale curve up to 100M orders)")
