@@ -12,7 +12,8 @@ landing files. Ratios are against that query, measured in the same run on the sa
 
 Then a next day arrives (new orders worth 0.3 % of history with their lines, some orders updated, one order
 from two years ago) and runs incrementally; the same files are then rebuilt with --full-refresh, and the
-published tables of both are compared. `--tiny` measures the fixed cost of a run on a 100-order landing zone, in-process and from the command line.
+published tables of both are compared. `--tiny` measures the fixed cost of a run on a 100-order landing zone,
+in-process and from the command line.
 """
 
 from __future__ import annotations
