@@ -41,6 +41,8 @@ per_period as (
 ),
 
 order_counts as (
+    -- read once: DuckDB materialises a CTE that is read twice (a copy of one row per customer and snapshot);
+    -- first and last order dates are NULL, and frequency and monetary 0, where nothing was completed
     select
         per_period.customer_id,
         snapshots.snapshot_date,
@@ -54,10 +56,6 @@ order_counts as (
     from per_period
     inner join snapshots on per_period.first_snapshot_date <= snapshots.snapshot_date
     group by per_period.customer_id, snapshots.snapshot_date
-),
-
-completed_stats as (
-    select * from order_counts where frequency > 0
 ),
 
 category_stats as (
@@ -87,21 +85,18 @@ joined as (
         coalesce(order_counts.orders_placed, 0) as orders_placed,
         coalesce(order_counts.cancelled_orders, 0) as cancelled_orders,
         coalesce(order_counts.refunded_orders, 0) as refunded_orders,
-        coalesce(completed_stats.frequency, 0) as frequency,
-        coalesce(completed_stats.monetary, 0) as monetary,
-        completed_stats.monetary / nullif(completed_stats.frequency, 0) as avg_order_value,
-        completed_stats.first_order_date,
-        completed_stats.last_order_date,
-        date_diff('day', completed_stats.last_order_date, snapshots.snapshot_date) as recency_days,
+        coalesce(order_counts.frequency, 0) as frequency,
+        coalesce(order_counts.monetary, 0) as monetary,
+        order_counts.monetary / nullif(order_counts.frequency, 0) as avg_order_value,
+        order_counts.first_order_date,
+        order_counts.last_order_date,
+        date_diff('day', order_counts.last_order_date, snapshots.snapshot_date) as recency_days,
         date_diff('day', cast(customers.signup_ts as date), snapshots.snapshot_date) as tenure_days,
         category_stats.category_count
     from customers
     cross join snapshots
     left join order_counts
         on customers.customer_id = order_counts.customer_id and snapshots.snapshot_date = order_counts.snapshot_date
-    left join completed_stats
-        on customers.customer_id = completed_stats.customer_id
-        and snapshots.snapshot_date = completed_stats.snapshot_date
     left join category_stats
         on customers.customer_id = category_stats.customer_id
         and snapshots.snapshot_date = category_stats.snapshot_date
