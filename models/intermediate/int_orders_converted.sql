@@ -24,10 +24,29 @@ fx_rates as (
     select * from {{ ref('fx_rates') }}
 ),
 
-earliest_rates as (
-    select currency, arg_min(cny_per_unit, rate_date) as cny_per_unit
+rate_spans as (
+    -- each currency's first and last rate: a date before the first takes the earliest rate, one after the last
+    -- the latest
+    select
+        currency,
+        min(rate_date) as first_date,
+        arg_min(cny_per_unit, rate_date) as first_rate,
+        max(rate_date) as last_date,
+        arg_max(cny_per_unit, rate_date) as last_rate
     from fx_rates
     group by currency
+),
+
+daily_rates as (
+    -- the latest rate on or before each day from a currency's first rate to its last (a few thousand rows):
+    -- orders find theirs by an equality join on this small table. An as-of join against the orders sorted
+    -- every order row, twice, and at 100M orders spilled tens of GB
+    select days.currency, days.rate_day, fx_rates.cny_per_unit
+    from (
+        select currency, cast(unnest(generate_series(first_date, last_date, interval 1 day)) as date) as rate_day
+        from rate_spans
+    ) as days
+    asof inner join fx_rates on days.currency = fx_rates.currency and days.rate_day >= fx_rates.rate_date
 ),
 
 dated as (
@@ -50,26 +69,24 @@ dated as (
     from orders
 ),
 
-with_order_rate as (
+with_rates as (
     select
         dated.*,
-        coalesce(fx_rates.cny_per_unit, earliest_rates.cny_per_unit) as order_cny_per_unit
+        case
+            when dated.order_date > order_span.last_date then order_span.last_rate
+            else coalesce(order_rate.cny_per_unit, order_span.first_rate)
+        end as order_cny_per_unit,
+        case
+            when dated.order_date > reporting_span.last_date then reporting_span.last_rate
+            else coalesce(reporting_rate.cny_per_unit, reporting_span.first_rate)
+        end as reporting_cny_per_unit
     from dated
-    asof left join fx_rates
-        on dated.currency = fx_rates.currency and dated.order_date >= fx_rates.rate_date
-    left join earliest_rates on dated.currency = earliest_rates.currency
-),
-
-with_reporting_rate as (
-    select
-        with_order_rate.*,
-        coalesce(fx_rates.cny_per_unit, earliest_rates.cny_per_unit) as reporting_cny_per_unit
-    from with_order_rate
-    asof left join (
-        select * from fx_rates where currency = '{{ var("reporting_currency") }}'
-    ) as fx_rates
-        on with_order_rate.order_date >= fx_rates.rate_date
-    left join earliest_rates on earliest_rates.currency = '{{ var("reporting_currency") }}'
+    left join rate_spans as order_span on dated.currency = order_span.currency
+    left join daily_rates as order_rate
+        on dated.currency = order_rate.currency and dated.order_date = order_rate.rate_day
+    left join rate_spans as reporting_span on reporting_span.currency = '{{ var("reporting_currency") }}'
+    left join daily_rates as reporting_rate
+        on reporting_rate.currency = '{{ var("reporting_currency") }}' and dated.order_date = reporting_rate.rate_day
 ),
 
 converted as (
@@ -78,7 +95,7 @@ converted as (
         -- decimal, so that sums are exact and do not depend on the order threads add them in
         cast(round(net_amount * order_cny_per_unit / reporting_cny_per_unit, 2) as decimal(18, 2))
             as net_amount_reporting
-    from with_reporting_rate
+    from with_rates
 )
 
 select * from converted
