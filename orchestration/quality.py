@@ -6,7 +6,6 @@ import hashlib
 import html
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.contract import is_pii
+from orchestration.files import replace_whole
 from orchestration.privacy import redact_text
 from orchestration.settings import PROJECT_ROOT
 
@@ -85,9 +85,8 @@ def validate_once(frame: pd.DataFrame, suite_name: str, cache_dir: Path) -> Suit
         pass
     outcome = validate(frame, suite_name)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = stored.with_name(f"{stored.name}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps({"digest": digest.hexdigest(), "outcome": asdict(outcome)}), encoding="utf-8")
-    os.replace(partial, stored)
+    kept = json.dumps({"digest": digest.hexdigest(), "outcome": asdict(outcome)})
+    replace_whole(stored, lambda partial: partial.write_text(kept, encoding="utf-8"))
     return outcome
 
 

@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import os
 import shutil
 import uuid
 
@@ -13,6 +12,7 @@ from orchestration import incremental
 from orchestration.dbt_project import build_args, dbt_project
 from orchestration.defs.resources import RunLock
 from orchestration.defs.transform.translator import LayerTranslator
+from orchestration.files import copy_whole
 from orchestration.rules import RulesError
 from orchestration.settings import Settings
 
@@ -40,13 +40,6 @@ def seeded_target_path(context: dg.AssetExecutionContext):
     if (dbt_project.target_path / PARSE_STATE).exists():
         shutil.copyfile(dbt_project.target_path / PARSE_STATE, path / PARSE_STATE)
     return path
-
-
-def copy_whole(source, destination) -> None:
-    """Copy whole or not at all: other runs may be reading `destination` or writing it at the same time."""
-    partial = destination.with_name(f"{destination.name}.{os.getpid()}.tmp")
-    shutil.copyfile(source, partial)
-    os.replace(partial, destination)
 
 
 def keep_parse(target_path) -> None:
