@@ -17,9 +17,9 @@ from orchestration.settings import Settings
 from tests.conftest import DEFAULT_ENV, copy_project, run_cli, snapshot, write_csv
 
 
-def start_run(root: Path) -> subprocess.Popen:
+def start_run(root: Path, **env: str) -> subprocess.Popen:
     script = Path(sys.executable).with_name("segments")
-    return subprocess.Popen([str(script), "run"], cwd=root, env={**os.environ, **DEFAULT_ENV},
+    return subprocess.Popen([str(script), "run"], cwd=root, env={**os.environ, **DEFAULT_ENV, **env},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -130,12 +130,15 @@ def test_kill_9_in_load_transform_and_checks_keeps_the_publication_and_a_rerun_m
     assert not said(before + after, "publish", "started"), before + after
     assert_untouched(root, link, published)
 
-    # the rerun, started while another run holds the lock, waits for it
-    holder = hold_lock(root, 20)
-    rerun = run_cli("run", cwd=root, env={**DEFAULT_ENV, "SEGMENTS_LOCK_WAIT_SECONDS": "300"})
+    # the rerun, started while another run holds the lock, waits for it; the holder lets go once it does
+    holder = hold_lock(root, 300)
+    rerun = start_run(root, SEGMENTS_LOCK_WAIT_SECONDS="300")
+    waiting = rerun.stderr.readline()
+    holder.kill()
     holder.wait()
-    assert rerun.returncode == 0, rerun.stderr
-    assert "waiting up to 300 s for the run holding" in rerun.stderr and "test holder" in rerun.stderr
+    _, err = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, waiting + err
+    assert "waiting up to 300 s for the run holding" in waiting and "test holder" in waiting, waiting + err
     assert os.readlink(publish / "current") != link
     assert snapshot(root) == published
     assert not list((publish / "releases").glob(".*"))

@@ -1,7 +1,9 @@
 """Resources and the executor shared by every asset."""
 
+import sys
 from contextlib import contextmanager
 from functools import cached_property
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -44,7 +46,9 @@ class RunLock(dg.ConfigurableResource):
 def dbt_resource() -> InProcessVersionDbtResource:
     # No dbt.log: every event dbt prints reaches the Dagster run log (and `segments run`'s log file) anyway, and
     # writing it under a lock the threads share cost ~30 % of a small build at debug level, ~10 % at info.
-    return InProcessVersionDbtResource(project_dir=dbt_project, global_config_flags=["--log-level-file", "none"])
+    # dbt through `segments-dbt` (orchestration/tied_dbt.py): it dies with the run that started it
+    return InProcessVersionDbtResource(project_dir=dbt_project, global_config_flags=["--log-level-file", "none"],
+                                       dbt_executable=str(Path(sys.executable).with_name("segments-dbt")))
 
 
 @dg.definitions

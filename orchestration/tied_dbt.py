@@ -1,0 +1,24 @@
+"""`segments-dbt`: the dbt command line, tied to the run that starts it (dagster-dbt's dbt executable here).
+
+A killed run (kill -9 included) releases its lock, so the dbt it started must not go on without it. The kernel
+kills this process when its parent dies (PR_SET_PDEATHSIG outlives the exec into dbt), from before dbt's own
+start-up: a dbt still importing when its run dies is gone at once, not after its imports.
+"""
+
+import ctypes
+import os
+import signal
+import sys
+from pathlib import Path
+
+PR_SET_PDEATHSIG = 1
+
+
+def main() -> None:
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if parent == 1 or os.getppid() != parent:  # the run died before the line above took effect
+            os._exit(1)
+    dbt = Path(sys.executable).with_name("dbt")
+    os.execv(dbt, [str(dbt), *sys.argv[1:]])
