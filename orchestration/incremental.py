@@ -38,10 +38,23 @@ def needs_full_refresh(settings: Settings, current: str) -> bool:
     if not Path(settings.warehouse).exists():
         return False
     with connect(settings.warehouse, settings) as con:
-        con.execute(f"create table if not exists {STATE_TABLE} (fingerprint varchar, built_at timestamp)")
-        recorded = con.execute(f"select fingerprint from {STATE_TABLE}").fetchall()
+        recorded = _recorded(con)
         # no record but incremental tables present: built before fingerprints were kept
-        return (recorded[0][0] != current) if recorded else has_incremental_tables(con)
+        return (recorded != current) if recorded else has_incremental_tables(con)
+
+
+def built_with(settings: Settings, current: str) -> bool:
+    """True when the last successful build had this fingerprint: its seeds, among others, are loaded as they are."""
+    if not Path(settings.warehouse).exists():
+        return False
+    with connect(settings.warehouse, settings) as con:
+        return _recorded(con) == current
+
+
+def _recorded(con) -> str | None:
+    con.execute(f"create table if not exists {STATE_TABLE} (fingerprint varchar, built_at timestamp)")
+    recorded = con.execute(f"select fingerprint from {STATE_TABLE}").fetchall()
+    return recorded[0][0] if recorded else None
 
 
 def has_incremental_tables(con) -> bool:

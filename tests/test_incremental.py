@@ -116,6 +116,12 @@ def _run(root: Path, *args: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def _dbt_summary(root: Path) -> str:
+    """What the last run's dbt build ran, as dbt sums it up ("Finished running ... 6 seeds, ...")."""
+    lines = (root / "logs" / "segments-run.log").read_text(encoding="utf-8").splitlines()
+    return next(line for line in reversed(lines) if "Finished running" in line)
+
+
 def _published(root: Path) -> dict[str, list[tuple]]:
     current = root / "publish" / "current"
     with duckdb.connect() as con:
@@ -159,11 +165,12 @@ def daily_runs(tmp_path_factory):
                 "select count(*), count(*) filter (where _batch = (select max(_batch) from "
                 "intermediate.int_orders_triaged)) from intermediate.int_orders_triaged "
                 "where _source_file = 'orders_day1.csv'").fetchone())
+    day_3_build = _dbt_summary(incremental)
     full = tmp_path_factory.mktemp("full")
     shutil.copytree(incremental / "landing", full / "landing")
     shutil.copy(incremental / "warehouse.duckdb", full / "warehouse.duckdb")
     _run(full, "--full-refresh")
-    return incremental, full, stamps
+    return incremental, full, (stamps, day_3_build, _dbt_summary(full))
 
 
 def test_incremental_days_publish_what_a_full_refresh_publishes(daily_runs):
@@ -186,11 +193,19 @@ def test_incremental_tables_equal_a_rebuild_row_for_row(daily_runs):
 def test_later_days_touch_only_what_changed(daily_runs):
     """Day 3 re-triages the keys its rows touch (updates, day 2's file sent again, the late customers' orders),
     not the whole of day 1."""
-    _, _, stamps = daily_runs
+    _, _, (stamps, _, _) = daily_runs
     (rows, first), (rows_again, touched) = stamps
     assert first == rows == rows_again
     # at least the twenty updated and five re-sent orders, far from all of day 1
     assert 25 <= touched < rows * 0.1
+
+
+def test_seeds_loaded_from_the_same_files_are_not_loaded_again(daily_runs):
+    """Day 3 reuses the seeds the first build loaded (its tables equal the full refresh's, above); a full refresh
+    loads and tests them again."""
+    _, _, (_, day_3_build, full_refresh_build) = daily_runs
+    assert " seeds" not in day_3_build and "incremental models" in day_3_build, day_3_build
+    assert "6 seeds" in full_refresh_build, full_refresh_build
 
 
 def test_load_audit_shows_both_versions_of_a_resent_file(daily_runs):

@@ -64,7 +64,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock:
     context.log.info("full refresh: every incremental model is rebuilt" if full_refresh
                      else "incremental: only rows of new files and the keys they touch are processed")
     try:
-        args = build_args(settings, full_refresh)
+        seeds_loaded = not full_refresh and incremental.built_with(settings, state)
+        args = build_args(settings, full_refresh, seeds_loaded)
     except RulesError as error:
         raise dg.Failure(str(error)) from error
     build = dbt.cli(args, target_path=seeded_target_path(context), context=context)
