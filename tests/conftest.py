@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -64,13 +66,20 @@ RESULT_TABLES = ("customer_segments", "segment_summary", "customer_tags", "segme
 
 
 @pytest.fixture(scope="session")
-def project(tmp_path_factory):
-    """A fresh folder where a user runs `segments demo` with no settings at all (shared: copy it to change it)."""
-    root = tmp_path_factory.mktemp("e2e")
-    env = {key: "" for key in DEFAULTS}
-    result = run_cli("demo", "--customers", "400", "--orders", "4000", cwd=root,
-                     env={**{k: v for k, v in os.environ.items() if k not in DEFAULTS}, **env})
-    return root, result
+def project(tmp_path_factory, worker_id):
+    """A fresh folder where a user runs `segments demo` with no settings at all. Built once for the whole session,
+    also when xdist runs the tests in several workers, which then share it: read it, or copy it to change it."""
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    root, outcome = shared / "e2e", shared / "e2e.json"
+    with (shared / "e2e.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker builds it, the others wait for it
+        if not outcome.exists():
+            root.mkdir()
+            env = {key: "" for key in DEFAULTS}
+            result = run_cli("demo", "--customers", "400", "--orders", "4000", cwd=root,
+                             env={**{k: v for k, v in os.environ.items() if k not in DEFAULTS}, **env})
+            outcome.write_text(json.dumps([result.args, result.returncode, result.stdout, result.stderr]))
+    return root, subprocess.CompletedProcess(*json.loads(outcome.read_text()))
 
 
 def copy_project(root: Path, dest: Path) -> Path:

@@ -116,7 +116,7 @@ def test_bi_readers_never_see_errors_or_a_mix_while_a_run_publishes(project, tmp
     """A reader process queries every table in a loop while `segments run` lands one more orders file and
     publishes. (That a rerun on the same input publishes identical tables is test_faults' kill -9 rerun and
     test_incremental's third run.)"""
-    root, _ = project
+    root = copy_project(project[0], tmp_path / "copy")
     stop, out = tmp_path / "stop", tmp_path / "reads.jsonl"
     reader = subprocess.Popen([sys.executable, str(REPO / "tests" / "bi_reader.py"),
                                str(root / "data" / "publish"), str(stop), str(out)])
