@@ -31,51 +31,90 @@ buyer_scores as (
     where frequency > 0
 ),
 
-scored as (
-    -- no completed order ranks below every buyer: score 1 on each axis
+classified as (
+    -- the scores and codes that decide the size of a fine segment, from narrow columns: the segments are sized
+    -- here, and the wide rows below are read once (DuckDB copies a CTE that is read twice, and at 100M orders the
+    -- copy of the wide rows, read for the sizes and again for the result, filled 40 GB of spill)
     select
-        features.*,
-        dimensions.* exclude (customer_id, snapshot_date),
-        coalesce(buyer_scores.r_score, 1) as r_score,
-        coalesce(buyer_scores.f_score, 1) as f_score,
-        coalesce(buyer_scores.m_score, 1) as m_score,
-        buyer_scores.monetary_share_ahead
-    from features
-    left join dimensions
-        on features.customer_id = dimensions.customer_id and features.snapshot_date = dimensions.snapshot_date
-    left join buyer_scores
-        on features.customer_id = buyer_scores.customer_id and features.snapshot_date = buyer_scores.snapshot_date
+        *,
+        customer_type || '/' || lifecycle_stage as coarse_segment
+    from (
+        select
+            features.customer_id,
+            features.snapshot_date,
+            features.customer_type,
+            -- no completed order ranks below every buyer: score 1 on each axis
+            coalesce(buyer_scores.r_score, 1) as r_score,
+            coalesce(buyer_scores.f_score, 1) as f_score,
+            coalesce(buyer_scores.m_score, 1) as m_score,
+            buyer_scores.monetary_share_ahead,
+            case
+                when features.frequency = 0 then 'low'
+                when buyer_scores.monetary_share_ahead < {{ var('value_tier_high_share') }} then 'high'
+                when buyer_scores.monetary_share_ahead < {{ var('value_tier_mid_share') }} then 'mid'
+                else 'low'
+            end as value_tier,
+            case
+                when features.frequency >= {{ var('frequency_high_min_orders') }} then 'high'
+                when features.frequency = 1 then 'one_time'
+                else 'low'
+            end as frequency_group,
+            case
+                when features.frequency = 0 then 'prospect'
+                when features.first_order_date > features.snapshot_date - {{ var('lifecycle_new_days') }} then 'new'
+                when features.recency_days <= {{ var('lifecycle_active_days') }} then 'active'
+                when features.recency_days <= {{ var('lifecycle_churn_days') }} then 'silent'
+                else 'churned'
+            end as lifecycle_stage
+        from features
+        left join buyer_scores
+            on features.customer_id = buyer_scores.customer_id and features.snapshot_date = buyer_scores.snapshot_date
+    )
+),
+
+candidate_sizes as (
+    select snapshot_date, coarse_segment, value_tier, frequency_group, count(*) as candidate_size
+    from classified
+    group by all
 ),
 
 tiered as (
     select
-        scored.*,
+        features.*,
+        dimensions.* exclude (customer_id, snapshot_date),
+        classified.r_score,
+        classified.f_score,
+        classified.m_score,
+        classified.monetary_share_ahead,
+        classified.value_tier,
+        classified.frequency_group,
+        classified.lifecycle_stage,
         case
-            when frequency = 0 then 'low'
-            when monetary_share_ahead < {{ var('value_tier_high_share') }} then 'high'
-            when monetary_share_ahead < {{ var('value_tier_mid_share') }} then 'mid'
-            else 'low'
-        end as value_tier,
-        case
-            when frequency >= {{ var('frequency_high_min_orders') }} then 'high'
-            when frequency = 1 then 'one_time'
-            else 'low'
-        end as frequency_group,
-        case
-            when frequency = 0 then 'prospect'
-            when first_order_date > snapshot_date - {{ var('lifecycle_new_days') }} then 'new'
-            when recency_days <= {{ var('lifecycle_active_days') }} then 'active'
-            when recency_days <= {{ var('lifecycle_churn_days') }} then 'silent'
-            else 'churned'
-        end as lifecycle_stage,
-        case
-            when frequency = 0 then 'no_purchase'
+            when features.frequency = 0 then 'no_purchase'
             else
-                case when f_score >= {{ var('fm_quadrant_high_score') }} then 'high_frequency' else 'low_frequency' end
+                case when classified.f_score >= {{ var('fm_quadrant_high_score') }} then 'high_frequency' else 'low_frequency' end
                 || '_'
-                || case when m_score >= {{ var('fm_quadrant_high_score') }} then 'high_value' else 'low_value' end
-        end as fm_quadrant
-    from scored
+                || case when classified.m_score >= {{ var('fm_quadrant_high_score') }} then 'high_value' else 'low_value' end
+        end as fm_quadrant,
+        classified.coarse_segment,
+        -- fine segment: value tier x frequency group within the coarse segment; one smaller than
+        -- min_segment_size at this snapshot folds into its coarse parent
+        case
+            when candidate_sizes.candidate_size >= {{ var('min_segment_size') }}
+                then classified.coarse_segment || '/' || classified.value_tier || '_value/'
+                    || classified.frequency_group || '_frequency'
+            else classified.coarse_segment
+        end as fine_segment
+    from features
+    inner join classified
+        on features.customer_id = classified.customer_id and features.snapshot_date = classified.snapshot_date
+    inner join candidate_sizes
+        on classified.snapshot_date = candidate_sizes.snapshot_date
+        and classified.coarse_segment is not distinct from candidate_sizes.coarse_segment
+        and classified.value_tier = candidate_sizes.value_tier
+        and classified.frequency_group = candidate_sizes.frequency_group
+    left join dimensions
+        on features.customer_id = dimensions.customer_id and features.snapshot_date = dimensions.snapshot_date
 ),
 
 mapped as (
@@ -115,8 +154,6 @@ configured as (
             end
         end as {{ dimension.name }}_reason,
         {%- endfor %}
-        -- coarse segment: customer type x lifecycle stage
-        customer_type || '/' || lifecycle_stage as coarse_segment
     from mapped
 ),
 
@@ -143,32 +180,6 @@ explained as (
             'rfm_segment', json_object('r_score', r_score, 'f_score', f_score)
         ) as varchar) end as segment_reasons
     from configured
-),
-
-candidate_sizes as (
-    -- sizes from a narrow aggregate joined back: a window over the wide rows cost 40 % of this model
-    select snapshot_date, coarse_segment, value_tier, frequency_group, count(*) as candidate_size
-    from explained
-    group by all
-),
-
-hierarchy as (
-    -- fine segment: value tier x frequency group within the coarse segment; one smaller than
-    -- min_segment_size at this snapshot folds into its coarse parent
-    select
-        explained.*,
-        case
-            when candidate_sizes.candidate_size >= {{ var('min_segment_size') }}
-                then explained.coarse_segment || '/' || explained.value_tier || '_value/'
-                    || explained.frequency_group || '_frequency'
-            else explained.coarse_segment
-        end as fine_segment
-    from explained
-    inner join candidate_sizes
-        on explained.snapshot_date = candidate_sizes.snapshot_date
-        and explained.coarse_segment is not distinct from candidate_sizes.coarse_segment
-        and explained.value_tier = candidate_sizes.value_tier
-        and explained.frequency_group = candidate_sizes.frequency_group
 )
 
-select * from hierarchy
+select * from explained
