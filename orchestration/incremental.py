@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Literal
 
 from orchestration.db import connect
 from orchestration.privacy import keyed_hash
@@ -33,28 +34,18 @@ def fingerprint(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def needs_full_refresh(settings: Settings, current: str) -> bool:
-    """True when the warehouse's incremental tables were built with other code, seeds or settings."""
+def last_build(settings: Settings, current: str) -> Literal["none", "same", "other"]:
+    """How the warehouse's incremental tables were built: not yet, with this fingerprint (the code, seeds and
+    settings of this run, so its seeds too are loaded as they are), or with other ones (a full refresh is due)."""
     if not Path(settings.warehouse).exists():
-        return False
+        return "none"
     with connect(settings.warehouse, settings) as con:
-        recorded = _recorded(con)
+        con.execute(f"create table if not exists {STATE_TABLE} (fingerprint varchar, built_at timestamp)")
+        recorded = con.execute(f"select fingerprint from {STATE_TABLE}").fetchall()
+        if recorded:
+            return "same" if recorded[0][0] == current else "other"
         # no record but incremental tables present: built before fingerprints were kept
-        return (recorded != current) if recorded else has_incremental_tables(con)
-
-
-def built_with(settings: Settings, current: str) -> bool:
-    """True when the last successful build had this fingerprint: its seeds, among others, are loaded as they are."""
-    if not Path(settings.warehouse).exists():
-        return False
-    with connect(settings.warehouse, settings) as con:
-        return _recorded(con) == current
-
-
-def _recorded(con) -> str | None:
-    con.execute(f"create table if not exists {STATE_TABLE} (fingerprint varchar, built_at timestamp)")
-    recorded = con.execute(f"select fingerprint from {STATE_TABLE}").fetchall()
-    return recorded[0][0] if recorded else None
+        return "other" if has_incremental_tables(con) else "none"
 
 
 def has_incremental_tables(con) -> bool:

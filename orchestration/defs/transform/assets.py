@@ -60,12 +60,12 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock:
     settings = Settings.from_env()
     settings.export_to_environ()
     state = incremental.fingerprint(settings)
-    full_refresh = config.full_refresh or incremental.needs_full_refresh(settings, state)
+    last_build = incremental.last_build(settings, state)
+    full_refresh = config.full_refresh or last_build == "other"
     context.log.info("full refresh: every incremental model is rebuilt" if full_refresh
                      else "incremental: only rows of new files and the keys they touch are processed")
     try:
-        seeds_loaded = not full_refresh and incremental.built_with(settings, state)
-        args = build_args(settings, full_refresh, seeds_loaded)
+        args = build_args(settings, full_refresh, seeds_loaded=not full_refresh and last_build == "same")
     except RulesError as error:
         raise dg.Failure(str(error)) from error
     build = dbt.cli(args, target_path=seeded_target_path(context), context=context)
