@@ -7,7 +7,9 @@
 {%- endif %}
 with
 
-features as (
+features as {{ inline_cte() }} (
+    -- read three times (scores, classified, tiered): a scan of the table each time costs less than the copy DuckDB
+    -- makes of a CTE that is read more than once
     select * from {{ ref('int_customer_features') }}
 ),
 
