@@ -11,6 +11,7 @@ import duckdb
 
 from orchestration import rules
 from orchestration.demo import DemoSpec, generate
+from orchestration.freshness import nothing_new
 from orchestration.lock import RunLockedError, run_lock
 from orchestration.settings import DEFAULTS, HELP, Settings, SettingsError
 
@@ -104,6 +105,9 @@ def _run(settings: Settings, quiet: bool, as_json: bool, demo: bool = False, ful
     log_file = settings.warehouse.parent / "logs" / "segments-run.log"
     try:
         with run_lock(settings):
+            unchanged = None if full_refresh else nothing_new(settings)
+            if unchanged:
+                return _report_unchanged(settings, unchanged, quiet, as_json, log_file)
             if not (quiet or as_json):
                 print(f"running: load {settings.landing_dir} -> transform -> checks -> publish "
                       f"{settings.publish_dir}", flush=True)
@@ -124,6 +128,21 @@ def _run(settings: Settings, quiet: bool, as_json: bool, demo: bool = False, ful
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, default=str))
     elif not quiet:
+        print(_text(summary))
+    for warning in warnings:
+        print(f"segments: warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def _report_unchanged(settings: Settings, release: str, quiet: bool, as_json: bool, log_file) -> int:
+    """Nothing a run reads has changed since the current release: it is what the run would publish."""
+    warnings = [DEMO_KEY_WARNING] if settings.uses_demo_key else []
+    summary = {**_summary(settings, {}, log_file), "status": "unchanged", "release": release, "warnings": warnings}
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False, default=str))
+    elif not quiet:
+        print(f"nothing new since release {release} (same landing files, code, rules and settings): "
+              f"the publication is current; `segments run --full-refresh` rebuilds anyway")
         print(_text(summary))
     for warning in warnings:
         print(f"segments: warning: {warning}", file=sys.stderr)

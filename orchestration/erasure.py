@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.db import connect, execute_one, ident, literal
+from orchestration.freshness import INPUTS_FILE
 from orchestration.incremental import forget_state
 from orchestration.landing import ERASED, ensure_raw_schema, withhold_rows
 from orchestration.lock import run_lock
@@ -143,6 +144,8 @@ def _erase_in_release(release: Path, settings: Settings, customer_ids: list[str]
             os.replace(temporary, parquet)
     _write_erasure_log(release, settings)
     _rewrite_audiences(release / "audiences", set(customer_ids))
+    # the release no longer holds what its inputs give (the next run rebuilds its summaries without the customers)
+    (release / INPUTS_FILE).unlink(missing_ok=True)
     tables = tuple(sorted(p.stem for p in release.glob("*.parquet")))
     temporary = release / ".bi.duckdb.tmp"
     temporary.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ import duckdb
 
 from orchestration.contract import is_pii
 from orchestration.db import connect, execute_one, ident, literal
+from orchestration.freshness import INPUTS_FILE
 from orchestration.report import build_report
 
 PUBLISHED_TABLES = (
@@ -64,8 +65,10 @@ def publish(
     keep: int = 3,
     report: bool = True,
     docs: Path | None = None,
+    inputs: str | None = None,
 ) -> Publication:
-    """Write every table to a fresh release, then switch current/ and bi.duckdb to it."""
+    """Write every table to a fresh release, then switch current/ and bi.duckdb to it. `inputs`, the digest of
+    what the run read (orchestration/freshness.py), lets a later run with nothing new leave this release current."""
     releases = publish_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     clean_leftovers(publish_dir)
@@ -83,6 +86,8 @@ def publish(
         if docs:
             (staging / "docs").mkdir()
             shutil.copyfile(docs, staging / "docs" / "index.html")
+        if inputs:
+            (staging / INPUTS_FILE).write_text(inputs + "\n", encoding="utf-8")
         _fsync_tree(staging)
         staging.rename(release)
         _fsync(releases)

@@ -4,7 +4,14 @@ import dagster as dg
 
 from orchestration.contract import ENTITY_COLUMNS, REQUIRED_ENTITIES
 from orchestration.db import connect
-from orchestration.landing import ResourceExhaustedError, UnreadableFileError, landing_files, load_entity
+from orchestration.freshness import inputs_digest, record_inputs
+from orchestration.landing import (
+    ResourceExhaustedError,
+    UnreadableFileError,
+    ensure_raw_schema,
+    landing_files,
+    load_entity,
+)
 from orchestration.settings import Settings
 
 RAW_TABLES = (*ENTITY_COLUMNS, "load_files", "malformed_rows")
@@ -42,8 +49,11 @@ def raw_tables(context: dg.AssetExecutionContext):
                 f"no {entity}*.csv or {entity}*.parquet file in {settings.landing_dir}; "
                 f"{' and '.join(REQUIRED_ENTITIES)} are required")
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    inputs = inputs_digest(settings)  # before any file is read: one that changes while it loads runs again
     summary: dict[str, dict] = {}
     with connect(settings.warehouse, settings) as con:
+        ensure_raw_schema(con)
+        record_inputs(con, inputs)
         for entity in ENTITY_COLUMNS:
             try:
                 loads = load_entity(con, settings.landing_dir, entity, settings.pseudonym_key, settings.temp_dir)

@@ -3,7 +3,9 @@
 import dagster as dg
 import duckdb
 
+from orchestration.db import connect
 from orchestration.defs.transform.assets import docs_file
+from orchestration.freshness import recorded_inputs
 from orchestration.publish import PUBLISHED_TABLES, PublicationError, publish
 from orchestration.settings import Settings
 
@@ -20,8 +22,10 @@ def bi_publication(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = Settings.from_env()
     try:
         docs = docs_file(settings)
+        with connect(settings.warehouse, settings, read_only=True) as con:
+            inputs = recorded_inputs(con)
         result = publish(settings.warehouse, settings.publish_dir, keep=settings.keep_publications,
-                         docs=docs if docs.exists() else None)
+                         docs=docs if docs.exists() else None, inputs=inputs)
     except PublicationError as error:
         raise dg.Failure(str(error)) from error
     context.log.info(f"published {result.release_dir.name} to {settings.publish_dir}")
