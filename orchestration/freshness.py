@@ -6,8 +6,8 @@ A run's inputs are the landing files (name, size, modification time, taken befor
 landing step records their digest in the warehouse; the publication copies it into its release. When the digest
 of now equals the current release's, the publication is what a run would publish (the tables are a function of
 these inputs and SEGMENTS_AS_OF, CONTRACT section 3). Any doubt runs: a missing or damaged publication, a
-digest from before this was kept, a full refresh, a `segments forget` (which removes the digests of the
-releases it rewrites).
+warehouse that is missing or holds another digest, a digest from before this was kept, a full refresh, a
+`segments forget` (which removes the digests of the releases it rewrites).
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ import hashlib
 from dataclasses import asdict
 from pathlib import Path
 
+import duckdb
+
 from orchestration.contract import entity_of
+from orchestration.db import connect
 from orchestration.privacy import keyed_hash
 from orchestration.settings import PROJECT_ROOT, Settings
 
@@ -91,8 +94,14 @@ def published_inputs(publish_dir: Path) -> str | None:
 
 
 def nothing_new(settings: Settings) -> str | None:
-    """The current release's name when it was published from exactly the inputs a run would read now."""
+    """The current release's name when it, and the warehouse it came from, were built from exactly the inputs a
+    run would read now."""
     published = published_inputs(settings.publish_dir)
-    if published is None or published != inputs_digest(settings):
+    if published is None or published != inputs_digest(settings) or not settings.warehouse.is_file():
         return None
-    return (settings.publish_dir / "current").resolve().name
+    try:
+        with connect(settings.warehouse, settings, read_only=True) as con:
+            built = recorded_inputs(con)
+    except duckdb.Error:  # held by a writer, or not a warehouse: a run finds out
+        return None
+    return (settings.publish_dir / "current").resolve().name if built == published else None

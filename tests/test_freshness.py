@@ -90,7 +90,12 @@ def test_any_change_to_what_a_run_reads_runs_again(published, settings_of):
     rules.write_text(original, encoding="utf-8")
     assert nothing_new(settings_of()) == release
 
-    # a damaged publication is published again
+    # a missing warehouse, or a damaged publication, is built and published again
+    warehouse = published / "data" / "warehouse.duckdb"
+    warehouse.rename(warehouse.with_suffix(".moved"))
+    assert nothing_new(settings_of()) is None
+    warehouse.with_suffix(".moved").rename(warehouse)
+    assert nothing_new(settings_of()) == release
     table = published / "data" / "publish" / "current" / "segment_summary.parquet"
     table.rename(table.with_suffix(".moved"))
     assert nothing_new(settings_of()) is None
