@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration import incremental
-from orchestration.dbt_project import build_args, dbt_project
+from orchestration.dbt_project import build_args, dbt_project, dbt_vars
 from orchestration.defs.resources import RunLock
 from orchestration.defs.transform.translator import LayerTranslator
 from orchestration.files import copy_whole
@@ -65,22 +65,25 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock:
     context.log.info("full refresh: every incremental model is rebuilt" if full_refresh
                      else "incremental: only rows of new files and the keys they touch are processed")
     try:
-        args = build_args(settings, full_refresh, seeds_loaded=not full_refresh and last_build == "same")
+        variables = ["--vars", json.dumps(dbt_vars(settings))]
     except RulesError as error:
         raise dg.Failure(str(error)) from error
+    # the data dictionary of this build (no recompile), published next to the report; the same code, seeds and
+    # vars give the same dictionary, so it is generated only when one of them changed (~6 s a run), from the
+    # manifest of the build, which only then writes one
+    key = hashlib.sha256((state + json.dumps(variables)).encode()).hexdigest()
+    cached = dbt_project.target_path / "docs-cache" / f"{key}.html"
+    args = build_args(settings, full_refresh, seeds_loaded=not full_refresh and last_build == "same",
+                      write_json=not cached.exists())
     build = dbt.cli(args, target_path=seeded_target_path(context), context=context)
     yield from build.stream()
     keep_parse(build.target_path)
     # only a build that succeeded matches the fingerprint; until one does, every run is a full refresh
     incremental.record(settings, state)
-    # the data dictionary of this build (no recompile), published next to the report; the same code, seeds and
-    # vars give the same dictionary, so it is generated only when one of them changed (~6 s a run)
     docs = docs_file(settings)
     docs.parent.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha256((state + json.dumps(args[args.index("--vars"):])).encode()).hexdigest()
-    cached = dbt_project.target_path / "docs-cache" / f"{key}.html"
     if not cached.exists():
-        docs_args = ["docs", "generate", "--static", "--no-compile", *args[args.index("--vars"):]]
+        docs_args = ["docs", "generate", "--static", "--no-compile", *variables]
         dbt.cli(docs_args, target_path=build.target_path, context=context).wait()
         cached.parent.mkdir(parents=True, exist_ok=True)
         copy_whole(build.target_path / "static_index.html", cached)  # dbt clean empties the cache
