@@ -7,15 +7,17 @@ snapshots as (
     select * from {{ ref('int_snapshot_dates') }}
 ),
 
-features as (
+-- tables read more than once are scanned again rather than copied (DuckDB copies a CTE that is read twice, and
+-- at 100M orders the copy of the features, 70M rows, spilled gigabytes)
+features as {{ inline_cte() }} (
     select * from {{ ref('int_customer_features') }}
 ),
 
-customers as (
+customers as {{ inline_cte() }} (
     select * from {{ ref('int_customers_standardised') }}
 ),
 
-identities as (
+identities as {{ inline_cte() }} (
     select * from {{ ref('int_customers_merged') }}
 ),
 
@@ -98,48 +100,45 @@ affinities as (
 ),
 
 timing as (
+    -- purchase timing per snapshot, and the most frequent band (a tie goes to the earliest band of the day)
     select
-        per_snapshot.customer_id,
-        snapshots.snapshot_date,
-        coalesce(sum(per_snapshot.holiday_amount) / nullif(sum(per_snapshot.completed_amount), 0), 0)
-            as holiday_spend_share,
-        cast(sum(per_snapshot.weekend_orders) as bigint) / cast(sum(per_snapshot.completed_orders) as bigint)
-            as weekend_order_share,
-        sum(per_snapshot.night_orders) as night_orders,
-        sum(per_snapshot.morning_orders) as morning_orders,
-        sum(per_snapshot.afternoon_orders) as afternoon_orders,
-        sum(per_snapshot.evening_orders) as evening_orders
-    from (
-        select
-            customer_id,
-            first_snapshot_date,
-            sum(holiday_amount) as holiday_amount,
-            sum(completed_amount) as completed_amount,
-            sum(weekend_orders) as weekend_orders,
-            sum(completed_orders) as completed_orders,
-            sum(night_orders) as night_orders,
-            sum(morning_orders) as morning_orders,
-            sum(afternoon_orders) as afternoon_orders,
-            sum(evening_orders) as evening_orders
-        from orders_daily
-        group by customer_id, first_snapshot_date
-    ) as per_snapshot
-    inner join snapshots on per_snapshot.first_snapshot_date <= snapshots.snapshot_date
-    group by per_snapshot.customer_id, snapshots.snapshot_date
-),
-
-preferred_bands as (
-    -- the most frequent band; a tie goes to the earliest band of the day, never to chance
-    select
-        customer_id,
-        snapshot_date,
+        *,
         case
             when night_orders >= greatest(morning_orders, afternoon_orders, evening_orders) then 'night'
             when morning_orders >= greatest(afternoon_orders, evening_orders) then 'morning'
             when afternoon_orders >= evening_orders then 'afternoon'
             else 'evening'
         end as preferred_hour_band
-    from timing
+    from (
+        select
+            per_snapshot.customer_id,
+            snapshots.snapshot_date,
+            coalesce(sum(per_snapshot.holiday_amount) / nullif(sum(per_snapshot.completed_amount), 0), 0)
+                as holiday_spend_share,
+            cast(sum(per_snapshot.weekend_orders) as bigint) / cast(sum(per_snapshot.completed_orders) as bigint)
+                as weekend_order_share,
+            sum(per_snapshot.night_orders) as night_orders,
+            sum(per_snapshot.morning_orders) as morning_orders,
+            sum(per_snapshot.afternoon_orders) as afternoon_orders,
+            sum(per_snapshot.evening_orders) as evening_orders
+        from (
+            select
+                customer_id,
+                first_snapshot_date,
+                sum(holiday_amount) as holiday_amount,
+                sum(completed_amount) as completed_amount,
+                sum(weekend_orders) as weekend_orders,
+                sum(completed_orders) as completed_orders,
+                sum(night_orders) as night_orders,
+                sum(morning_orders) as morning_orders,
+                sum(afternoon_orders) as afternoon_orders,
+                sum(evening_orders) as evening_orders
+            from orders_daily
+            group by customer_id, first_snapshot_date
+        ) as per_snapshot
+        inner join snapshots on per_snapshot.first_snapshot_date <= snapshots.snapshot_date
+        group by per_snapshot.customer_id, snapshots.snapshot_date
+    )
 ),
 
 browsing_per_first_snapshot as (
@@ -303,7 +302,7 @@ joined as (
         -- purchase timing
         timing.holiday_spend_share,
         timing.weekend_order_share,
-        preferred_bands.preferred_hour_band,
+        timing.preferred_hour_band,
         -- browsing
         browsing.sessions,
         browsing.page_views,
@@ -330,9 +329,6 @@ joined as (
     left join affinities
         on features.customer_id = affinities.customer_id and features.snapshot_date = affinities.snapshot_date
     left join timing on features.customer_id = timing.customer_id and features.snapshot_date = timing.snapshot_date
-    left join preferred_bands
-        on features.customer_id = preferred_bands.customer_id
-        and features.snapshot_date = preferred_bands.snapshot_date
     left join browsing
         on features.customer_id = browsing.customer_id and features.snapshot_date = browsing.snapshot_date
     left join browsed_categories
