@@ -6,7 +6,8 @@ snapshots as (
     select * from {{ ref('int_snapshot_dates') }}
 ),
 
-identities as (
+identities as {{ inline_cte() }} (
+    -- read more than once: scanned again rather than copied
     select * from {{ ref('int_customers_merged') }}
 ),
 

@@ -22,73 +22,64 @@ calendar as (
 ),
 
 orders as (
-    select
-        converted.*,
-        timezone('{{ var("local_timezone") }}', converted.order_ts at time zone 'UTC') as local_order_ts
-    from {{ ref('int_orders_converted') }} as converted
-    where converted.customer_id in (select customer_id from affected)
-),
-
-completed as (
+    -- read once: DuckDB copies a CTE that is read twice, and at a full build this one is every order
     select
         customer_id,
         order_date,
+        status,
+        status = 'completed' as is_completed,
         net_amount_reporting,
-        cast(local_order_ts as date) in (select holiday_date from calendar) as is_holiday,
-        dayofweek(local_order_ts) in (0, 6) as is_weekend,
-        hour(local_order_ts) as local_hour
-    from orders
-    where status = 'completed'
+        local_order_ts
+    from (
+        select
+            converted.*,
+            timezone('{{ var("local_timezone") }}', converted.order_ts at time zone 'UTC') as local_order_ts
+        from {{ ref('int_orders_converted') }} as converted
+        where converted.customer_id in (select customer_id from affected)
+    )
 ),
 
-status_counts as (
+per_day as (
     select
         customer_id,
         order_date,
         count(*) as orders_placed,
         count(*) filter (where status = 'cancelled') as cancelled_orders,
-        count(*) filter (where status = 'refunded') as refunded_orders
+        count(*) filter (where status = 'refunded') as refunded_orders,
+        count(*) filter (where is_completed) as completed_orders,
+        sum(net_amount_reporting) filter (where is_completed) as completed_amount,
+        sum(net_amount_reporting) filter (
+            where is_completed and cast(local_order_ts as date) in (select holiday_date from calendar)
+        ) as holiday_amount,
+        count(*) filter (where is_completed and dayofweek(local_order_ts) in (0, 6)) as weekend_orders,
+        count(*) filter (where is_completed and hour(local_order_ts) < 6) as night_orders,
+        count(*) filter (where is_completed and hour(local_order_ts) >= 6 and hour(local_order_ts) < 12)
+            as morning_orders,
+        count(*) filter (where is_completed and hour(local_order_ts) >= 12 and hour(local_order_ts) < 18)
+            as afternoon_orders,
+        count(*) filter (where is_completed and hour(local_order_ts) >= 18) as evening_orders
     from orders
-    group by customer_id, order_date
-),
-
-completed_sums as (
-    select
-        customer_id,
-        order_date,
-        count(*) as completed_orders,
-        sum(net_amount_reporting) as completed_amount,
-        coalesce(sum(net_amount_reporting) filter (where is_holiday), 0) as holiday_amount,
-        count(*) filter (where is_weekend) as weekend_orders,
-        count(*) filter (where local_hour < 6) as night_orders,
-        count(*) filter (where local_hour >= 6 and local_hour < 12) as morning_orders,
-        count(*) filter (where local_hour >= 12 and local_hour < 18) as afternoon_orders,
-        count(*) filter (where local_hour >= 18) as evening_orders
-    from completed
     group by customer_id, order_date
 ),
 
 daily as (
     select
         affected.customer_id,
-        status_counts.order_date,
-        coalesce(status_counts.orders_placed, 0) as orders_placed,
-        coalesce(status_counts.cancelled_orders, 0) as cancelled_orders,
-        coalesce(status_counts.refunded_orders, 0) as refunded_orders,
-        coalesce(completed_sums.completed_orders, 0) as completed_orders,
-        coalesce(completed_sums.completed_amount, 0) as completed_amount,
-        coalesce(completed_sums.holiday_amount, 0) as holiday_amount,
-        coalesce(completed_sums.weekend_orders, 0) as weekend_orders,
-        coalesce(completed_sums.night_orders, 0) as night_orders,
-        coalesce(completed_sums.morning_orders, 0) as morning_orders,
-        coalesce(completed_sums.afternoon_orders, 0) as afternoon_orders,
-        coalesce(completed_sums.evening_orders, 0) as evening_orders,
+        per_day.order_date,
+        coalesce(per_day.orders_placed, 0) as orders_placed,
+        coalesce(per_day.cancelled_orders, 0) as cancelled_orders,
+        coalesce(per_day.refunded_orders, 0) as refunded_orders,
+        coalesce(per_day.completed_orders, 0) as completed_orders,
+        coalesce(per_day.completed_amount, 0) as completed_amount,
+        coalesce(per_day.holiday_amount, 0) as holiday_amount,
+        coalesce(per_day.weekend_orders, 0) as weekend_orders,
+        coalesce(per_day.night_orders, 0) as night_orders,
+        coalesce(per_day.morning_orders, 0) as morning_orders,
+        coalesce(per_day.afternoon_orders, 0) as afternoon_orders,
+        coalesce(per_day.evening_orders, 0) as evening_orders,
         {{ load_batch() }} as _batch
     from affected
-    left join status_counts on affected.customer_id = status_counts.customer_id
-    left join completed_sums
-        on status_counts.customer_id = completed_sums.customer_id
-        and status_counts.order_date = completed_sums.order_date
+    left join per_day on affected.customer_id = per_day.customer_id
 )
 
 select * from daily

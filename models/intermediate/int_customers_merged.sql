@@ -2,7 +2,8 @@
 -- that signed up first; matched_on says which key made the match.
 with
 
-customers as (
+customers as {{ inline_cte() }} (
+    -- read more than once: scanned again rather than copied
     select * from {{ ref('int_customers_standardised') }}
 ),
 
