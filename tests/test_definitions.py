@@ -37,3 +37,28 @@ def test_every_asset_has_a_description_and_a_layer_group():
 def test_job_runs_every_step_in_one_process():
     job = defs().resolve_job_def("segments_daily")
     assert job.executor_def is dg.in_process_executor
+
+
+def test_old_dbt_target_folders_are_pruned_but_recent_ones_stay(tmp_path):
+    import os
+    import time
+
+    from orchestration.defs.transform.assets import prune_targets
+
+    day = 24 * 3600
+    for age_days, name in [(9, "dbt_models-a"), (8, "dbt_models-b"), (7, "dbt_models-c"), (3, "dbt_models-d"),
+                           (2, "dbt_models-e"), (0.1, "dbt_models-f"), (0.05, "dbt_models-g"), (9, "docs-cache")]:
+        folder = tmp_path / name
+        folder.mkdir()
+        stamp = time.time() - age_days * day
+        os.utime(folder, (stamp, stamp))
+    prune_targets(tmp_path, "dbt_models-", keep=2)
+    # the two newest stay, and so does everything from the last day; older folders go; other folders are not touched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dbt_models-f", "dbt_models-g", "docs-cache"]
+    for age_days, name in [(3, "dbt_models-h"), (2, "dbt_models-i")]:
+        (tmp_path / name).mkdir()
+        stamp = time.time() - age_days * day
+        os.utime(tmp_path / name, (stamp, stamp))
+    prune_targets(tmp_path, "dbt_models-", keep=4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dbt_models-f", "dbt_models-g", "dbt_models-h", "dbt_models-i", "docs-cache"]

@@ -3,7 +3,9 @@
 import hashlib
 import json
 import shutil
+import time
 import uuid
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -31,15 +33,31 @@ def docs_file(settings: Settings):
 PARSE_STATE = "partial_parse.msgpack"
 
 
+KEPT_TARGETS = 5
+
+
 def seeded_target_path(context: dg.AssetExecutionContext):
     """A target folder of this invocation alone (as dagster-dbt names them), holding the last parse: dbt then
-    re-parses only what changed instead of the whole project (~7 s a run)."""
-    name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
-    path = dbt_project.target_path / name
+    re-parses only what changed instead of the whole project (~7 s a run). The folders of the last few runs
+    stay, for their compiled SQL, and so do those of the last day; older ones go, or a daily run would leave
+    3-7 MB behind every day."""
+    prefix = f"{context.op_execution_context.op.name}-"
+    prune_targets(dbt_project.target_path, prefix, keep=KEPT_TARGETS - 1)
+    path = dbt_project.target_path / f"{prefix}{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
     path.mkdir(parents=True)
     if (dbt_project.target_path / PARSE_STATE).exists():
         shutil.copyfile(dbt_project.target_path / PARSE_STATE, path / PARSE_STATE)
     return path
+
+
+def prune_targets(parent: Path, prefix: str, keep: int, min_age_seconds: float = 24 * 3600) -> None:
+    """Remove the invocation folders named prefix* beyond the `keep` newest that are also older than a day: a
+    build at 100M orders runs for hours, and the folder of a build still running must stay."""
+    folders = sorted((p for p in parent.glob(f"{prefix}*") if p.is_dir()), key=lambda p: p.stat().st_mtime_ns)
+    oldest_kept = time.time() - min_age_seconds
+    for folder in folders[:max(len(folders) - keep, 0)]:
+        if folder.stat().st_mtime < oldest_kept:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def keep_parse(target_path) -> None:
