@@ -10,6 +10,7 @@ import sys
 import duckdb
 
 from orchestration import rules
+from orchestration.db import connect
 from orchestration.demo import DemoSpec, generate
 from orchestration.freshness import nothing_new
 from orchestration.lock import RunLockedError, run_lock
@@ -155,7 +156,7 @@ DEMO_KEY_WARNING = ("SEGMENTS_PSEUDONYM_KEY is not set, names, emails and phones
 
 def _summary(settings: Settings, phases: dict[str, float], log_file) -> dict:
     bi_file = settings.publish_dir / "bi.duckdb"
-    with duckdb.connect(str(bi_file), read_only=True) as con:
+    with connect(bi_file, settings, read_only=True) as con:
         as_of = con.execute("select max(as_of_date) from customer_segments").fetchone()[0]
         segments = con.execute(
             "select segment, customers from segment_summary "

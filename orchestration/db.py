@@ -39,10 +39,12 @@ def set_pseudonym_key(con: duckdb.DuckDBPyConnection, key: str) -> None:
     con.execute(f"set variable {PSEUDONYM_VARIABLE} = {literal(key)}")
 
 
-def connect(path: Path | str, settings: Settings | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection with the run's memory cap, threads and spill folder, able to read pseudonymised views."""
+def connect(path: Path | str, settings: Settings | None = None, read_only: bool = False,
+            config: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection with the run's memory cap, threads and spill folder, able to read pseudonymised views. Every
+    DuckDB connection the pipeline opens comes from here (tests/test_settings.py holds the code to it)."""
     settings = settings or Settings.from_env()
     settings.temp_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only, config=settings.duckdb_config())
+    con = duckdb.connect(str(path), read_only=read_only, config={**settings.duckdb_config(), **(config or {})})
     set_pseudonym_key(con, settings.pseudonym_key)
     return con

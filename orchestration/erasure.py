@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
 from orchestration.db import connect, execute_one, ident, literal
 from orchestration.freshness import INPUTS_FILE
 from orchestration.incremental import forget_state
@@ -129,7 +127,7 @@ def _releases(publish_dir: Path) -> list[Path]:
 
 def _erase_in_release(release: Path, settings: Settings, customer_ids: list[str]) -> None:
     """Rewrite each file of a kept release without the customers; every file is replaced by rename."""
-    with duckdb.connect() as con:
+    with connect(":memory:", settings) as con:
         for parquet in sorted(release.glob("*.parquet")):
             columns = [row[0] for row in con.execute(f"describe select * from read_parquet({literal(parquet)})")
                        .fetchall()]

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
 from orchestration.contract import is_pii
 from orchestration.db import connect, execute_one, ident, literal
 from orchestration.freshness import INPUTS_FILE
@@ -137,8 +135,7 @@ def _export_audiences(warehouse: Path, schema: str, out: Path) -> None:
 
 def build_bi_file(release: Path, tables: tuple[str, ...], target: Path) -> None:
     """A self-contained DuckDB file in a storage format that DuckDB 1.4+ (BI drivers) can open."""
-    config = {"storage_compatibility_version": BI_STORAGE_VERSION}
-    with duckdb.connect(str(target), config=config) as con:
+    with connect(target, config={"storage_compatibility_version": BI_STORAGE_VERSION}) as con:
         for table in tables:
             execute_one(con, f"create table {ident(table)} as select * from read_parquet("
                              f"{literal(release / (table + '.parquet'))})")

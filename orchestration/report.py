@@ -6,9 +6,10 @@ import html
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
+
+from orchestration.db import connect
 
 STYLE = """
 body{font-family:"Noto Sans","WenQuanYi Micro Hei","Microsoft YaHei",sans-serif;margin:24px;color:#222}
@@ -33,7 +34,7 @@ def _chart(figure: go.Figure, chart_id: str) -> str:
 
 def build_report(bi_file: Path, out: Path, docs_link: str | None = "docs/index.html") -> Path:
     """Read the publication's own tables and write report.html next to them."""
-    with duckdb.connect(str(bi_file), read_only=True) as con:
+    with connect(bi_file, read_only=True) as con:
         q = con.execute
         as_of, customers, currency = q(
             "select max(as_of_date), count(*), any_value(currency) from customer_segments").fetchone()

@@ -101,3 +101,41 @@ def test_dbt_gets_the_same_limits_once_per_database(monkeypatch, tmp_path):
     row = json.loads(shown.stdout[shown.stdout.index("{"):])["show"][0]
     assert [row["memory_limit"], str(row["threads"]), row["temp_directory"], row["max_temp_size"]] == [
         str(value) for value in _expected_limits(tmp_path)]
+
+
+def test_every_duckdb_connection_of_the_pipeline_goes_through_the_limits():
+    """Publish, report, checks and erasure too: a bare duckdb.connect() takes 80 % of RAM (at 100M orders the
+    BI file's connection grew the run's process past 9 GB under a 4 GB limit)."""
+    import ast
+
+    from orchestration.settings import PROJECT_ROOT
+
+    bare = []
+    for path in sorted((PROJECT_ROOT / "orchestration").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "connect"
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "duckdb"):
+                bare.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
+    assert [place.split(":")[0] for place in bare] == ["orchestration/db.py"], bare
+
+
+def test_the_bi_file_is_written_under_the_limits(monkeypatch, tmp_path):
+    from orchestration.publish import build_bi_file
+
+    for key, value in {**LIMITS, "SEGMENTS_TEMP_DIR": str(tmp_path / "spill")}.items():
+        monkeypatch.setenv(key, value)
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.execute(f"copy (select range as id from range(10)) to '{tmp_path / 't.parquet'}' (format parquet)")
+    expected, seen = _expected_limits(tmp_path), []
+    real_connect = duckdb.connect
+
+    def watching(*args, **kwargs):
+        con = real_connect(*args, **kwargs)
+        seen.append(list(con.execute(SHOW_LIMITS).fetchone()))
+        return con
+
+    monkeypatch.setattr(duckdb, "connect", watching)
+    build_bi_file(tmp_path, ("t",), tmp_path / "bi.duckdb")
+    assert seen == [expected]

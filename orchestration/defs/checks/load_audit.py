@@ -1,15 +1,16 @@
 """Run-level guards on the load audit: every row accounted for, and not too many rows quarantined."""
 
 import dagster as dg
-import duckdb
 
+from orchestration.db import connect
 from orchestration.settings import Settings
 
 LOAD_AUDIT = dg.AssetKey(["marts", "load_audit"])
 
 
 def _rows(query: str) -> list[tuple]:
-    with duckdb.connect(str(Settings.from_env().warehouse), read_only=True) as con:
+    settings = Settings.from_env()
+    with connect(settings.warehouse, settings, read_only=True) as con:
         return con.execute(query).fetchall()
 
 

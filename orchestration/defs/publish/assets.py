@@ -1,7 +1,6 @@
 """Publish the marts for BI once every blocking check has passed."""
 
 import dagster as dg
-import duckdb
 
 from orchestration.db import connect
 from orchestration.defs.transform.assets import docs_file
@@ -29,7 +28,7 @@ def bi_publication(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     except PublicationError as error:
         raise dg.Failure(str(error)) from error
     context.log.info(f"published {result.release_dir.name} to {settings.publish_dir}")
-    with duckdb.connect(str(result.bi_file), read_only=True) as con:
+    with connect(result.bi_file, settings, read_only=True) as con:
         as_of = con.execute("select max(as_of_date) from customer_segments").fetchone()[0]
         distribution = con.execute(
             "select dimension, segment, customers, share_of_customers, share_of_revenue from segment_summary "
