@@ -44,7 +44,8 @@ def inputs_digest(settings: Settings) -> str:
 
 
 def landing_stamps(landing_dir: Path) -> list[tuple[str, str]]:
-    """(name, size:mtime) of each file a run would read; a file rewritten in place changes its stamp."""
+    """(name, size:mtime) of each file a run would read; a file rewritten in place changes its stamp. Cheap to
+    read every minute (the landing-zone sensor compares them), unlike a hash."""
     if not landing_dir.is_dir():
         return []
     stamps = []

@@ -5,20 +5,9 @@ import json
 
 import dagster as dg
 
-from orchestration.contract import entity_of
 from orchestration.defs.schedules import segments_job
+from orchestration.freshness import landing_stamps
 from orchestration.settings import Settings
-
-
-def landing_state(settings: Settings) -> dict[str, str]:
-    """Each landing file's size and modification time: cheap to read every minute, unlike a hash."""
-    if not settings.landing_dir.is_dir():
-        return {}
-    return {
-        path.name: f"{path.stat().st_size}:{path.stat().st_mtime_ns}"
-        for path in sorted(settings.landing_dir.iterdir())
-        if path.is_file() and entity_of(path.name)
-    }
 
 
 def _cursor(text: str | None) -> tuple[dict[str, str], dict[str, str]]:
@@ -32,7 +21,7 @@ def _cursor(text: str | None) -> tuple[dict[str, str], dict[str, str]]:
 @dg.sensor(job=segments_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def landing_zone_sensor(context: dg.SensorEvaluationContext):
     """Run the pipeline when a landing file is new or changed and has kept its size and time for a whole tick."""
-    state = landing_state(Settings.from_env())
+    state = dict(landing_stamps(Settings.from_env().landing_dir))
     seen, ran = _cursor(context.cursor)
     changed = sorted(name for name, stamp in state.items() if ran.get(name) != stamp)
     # a file that changed since the previous tick may still be being written (a copy, an export)
