@@ -197,8 +197,14 @@ def _text(summary: dict) -> str:
 
 def entry() -> int:
     """The console script: after our own last line, nothing more reaches stderr (CONTRACT section 3: one line)."""
-    code = main()
-    sys.stdout.flush()
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # whoever read the output stopped early (`segments run | head -1`): end as Unix tools do on SIGPIPE, with no
+        # traceback; the run itself was over (or is refused) by then, and its publication stands as it is
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141
     sys.stderr.flush()
     # DuckDB's bindings report objects still alive at interpreter exit on stderr (nanobind "leaked instances")
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -124,3 +126,14 @@ def test_forget_makes_the_next_run_rebuild(published, settings_of, tmp_path):
     finally:
         shutil.rmtree(data)
         shutil.copytree(tmp_path / "data", data, symlinks=True)
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(published):
+    """`segments run | head -1`: the output's reader goes away; the command ends like a Unix tool on SIGPIPE."""
+    script = Path(sys.executable).with_name("segments")
+    process = subprocess.Popen([str(script), "run"], cwd=published, env={**os.environ, **_env(published)},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # before the command writes its first line
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 141
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors, errors
