@@ -108,7 +108,11 @@ def _run(settings: Settings, quiet: bool, as_json: bool, demo: bool = False, ful
         with run_lock(settings):
             unchanged = None if full_refresh else nothing_new(settings)
             if unchanged:
-                return _report_unchanged(settings, unchanged, quiet, as_json, log_file)
+                if not (quiet or as_json):
+                    print(f"nothing new since release {unchanged} (same landing files, code, rules and settings): "
+                          f"the publication is current; `segments run --full-refresh` rebuilds anyway")
+                summary = {**_summary(settings, {}, log_file), "status": "unchanged", "release": unchanged}
+                return _report(settings, summary, quiet, as_json, demo)
             if not (quiet or as_json):
                 print(f"running: load {settings.landing_dir} -> transform -> checks -> publish "
                       f"{settings.publish_dir}", flush=True)
@@ -122,28 +126,17 @@ def _run(settings: Settings, quiet: bool, as_json: bool, demo: bool = False, ful
             print(json.dumps({"status": "failed", "reason": outcome.reason, "log": str(log_file),
                               "phase_seconds": outcome.phase_seconds}, ensure_ascii=False))
         return 1
-    summary = _summary(settings, outcome.phase_seconds, log_file)
-    # after the run, so that a failed run still says one line on stderr (CONTRACT section 3)
+    return _report(settings, _summary(settings, outcome.phase_seconds, log_file), quiet, as_json, demo)
+
+
+def _report(settings: Settings, summary: dict, quiet: bool, as_json: bool, demo: bool) -> int:
+    """The summary of a run that succeeded (or had nothing new), then its warnings on stderr: after the run, so that
+    a failed run still says one line on stderr (CONTRACT section 3)."""
     warnings = [DEMO_KEY_WARNING] if settings.uses_demo_key and not demo else []
     summary["warnings"] = warnings
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, default=str))
     elif not quiet:
-        print(_text(summary))
-    for warning in warnings:
-        print(f"segments: warning: {warning}", file=sys.stderr)
-    return 0
-
-
-def _report_unchanged(settings: Settings, release: str, quiet: bool, as_json: bool, log_file) -> int:
-    """Nothing a run reads has changed since the current release: it is what the run would publish."""
-    warnings = [DEMO_KEY_WARNING] if settings.uses_demo_key else []
-    summary = {**_summary(settings, {}, log_file), "status": "unchanged", "release": release, "warnings": warnings}
-    if as_json:
-        print(json.dumps(summary, ensure_ascii=False, default=str))
-    elif not quiet:
-        print(f"nothing new since release {release} (same landing files, code, rules and settings): "
-              f"the publication is current; `segments run --full-refresh` rebuilds anyway")
         print(_text(summary))
     for warning in warnings:
         print(f"segments: warning: {warning}", file=sys.stderr)

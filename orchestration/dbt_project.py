@@ -23,16 +23,17 @@ def dbt_vars(settings: Settings, compiled: dict[str, Any] | None = None) -> dict
     }
 
 
-def build_args(settings: Settings, full_refresh: bool = False, seeds_loaded: bool = False,
+def build_args(variables: dict[str, Any], full_refresh: bool = False, seeds_loaded: bool = False,
                write_json: bool = True) -> list[str]:
-    """`dbt build` of a run. Unit tests belong to CI (pytest), not to production runs: an analyst's threshold
-    change must change the segments, not fail the run. Seeds already loaded from the same files (`seeds_loaded`)
-    are neither reloaded nor tested again (with the tests that read them: 29 of ~190 nodes). Without
-    `write_json`, dbt writes no manifest.json or run_results.json (Dagster reads its event stream; writing the
-    2 MB manifest took ~1 s of a run); the data dictionary is generated from that manifest when it is due."""
+    """`dbt build` of a run, with its dbt vars (`dbt_vars`). Unit tests belong to CI (pytest), not to production
+    runs: an analyst's threshold change must change the segments, not fail the run. Seeds already loaded from the
+    same files (`seeds_loaded`) are neither reloaded nor tested again (with the tests that read them: 29 of ~190
+    nodes). Without `write_json`, dbt writes no manifest.json or run_results.json (Dagster reads its event
+    stream; writing the 2 MB manifest took ~1 s of a run); the data dictionary is generated from that manifest
+    when it is due."""
     excluded = ["resource_type:unit_test", *(["path:seeds"] if seeds_loaded else [])]
     return ["build", *([] if write_json else ["--no-write-json"]), "--exclude", " ".join(excluded),
-            *(["--full-refresh"] if full_refresh else []), "--vars", json.dumps(dbt_vars(settings))]
+            *(["--full-refresh"] if full_refresh else []), "--vars", json.dumps(variables)]
 
 
 # dagster-dbt starts `dbt` from PATH; put this interpreter's scripts first so that an unactivated

@@ -20,8 +20,9 @@ import duckdb
 
 from orchestration.contract import entity_of
 from orchestration.db import connect
+from orchestration.incremental import hash_project_files
 from orchestration.privacy import keyed_hash
-from orchestration.settings import PROJECT_ROOT, Settings
+from orchestration.settings import Settings
 
 CODE = ("models", "macros", "seeds", "tests/dbt", "expectations", "orchestration", "dbt_project.yml",
         "profiles.yml", "pyproject.toml", "uv.lock")
@@ -33,8 +34,7 @@ def inputs_digest(settings: Settings) -> str:
     digest = hashlib.sha256()
     for name, stamp in landing_stamps(settings.landing_dir):
         digest.update(f"landing\0{name}\0{stamp}\0".encode())
-    for path in _code_files():
-        digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    hash_project_files(digest, CODE)
     if settings.rules_file.is_file():
         digest.update(b"rules\0" + settings.rules_file.read_bytes() + b"\0")
     resolved = {key: str(value) for key, value in asdict(settings).items() if key != "pseudonym_key"}
@@ -54,17 +54,6 @@ def landing_stamps(landing_dir: Path) -> list[tuple[str, str]]:
             status = path.stat()
             stamps.append((path.name, f"{status.st_size}:{status.st_mtime_ns}"))
     return stamps
-
-
-def _code_files() -> list[Path]:
-    files: list[Path] = []
-    for name in CODE:
-        root = PROJECT_ROOT / name
-        if root.is_file():
-            files.append(root)
-        elif root.is_dir():
-            files += [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
-    return sorted(files)
 
 
 def record_inputs(con, digest: str) -> None:

@@ -21,13 +21,18 @@ INPUTS = ("models", "macros", "seeds", "dbt_project.yml")
 STATE_TABLE = "raw.incremental_state"
 
 
-def fingerprint(settings: Settings) -> str:
-    digest = hashlib.sha256()
-    for name in INPUTS:
+def hash_project_files(digest, names: tuple[str, ...]) -> None:
+    """Feed each file under the named project folders (or the named files), path and content, into digest."""
+    for name in names:
         root = PROJECT_ROOT / name
         for path in sorted(root.rglob("*") if root.is_dir() else [root]):
-            if path.is_file():
+            if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def fingerprint(settings: Settings) -> str:
+    digest = hashlib.sha256()
+    hash_project_files(digest, INPUTS)
     # staged rows hold pseudonyms made with the key, and amounts in the reporting currency
     digest.update(keyed_hash(settings.pseudonym_key, "incremental-state").encode())
     digest.update(settings.reporting_currency.encode())

@@ -83,15 +83,16 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock:
     context.log.info("full refresh: every incremental model is rebuilt" if full_refresh
                      else "incremental: only rows of new files and the keys they touch are processed")
     try:
-        variables = ["--vars", json.dumps(dbt_vars(settings))]
+        variables = dbt_vars(settings)
     except RulesError as error:
         raise dg.Failure(str(error)) from error
     # the data dictionary of this build (no recompile), published next to the report; the same code, seeds and
     # vars give the same dictionary, so it is generated only when one of them changed (~6 s a run), from the
     # manifest of the build, which only then writes one
-    key = hashlib.sha256((state + json.dumps(variables)).encode()).hexdigest()
+    vars_args = ["--vars", json.dumps(variables)]
+    key = hashlib.sha256((state + json.dumps(vars_args)).encode()).hexdigest()
     cached = dbt_project.target_path / "docs-cache" / f"{key}.html"
-    args = build_args(settings, full_refresh, seeds_loaded=not full_refresh and last_build == "same",
+    args = build_args(variables, full_refresh, seeds_loaded=not full_refresh and last_build == "same",
                       write_json=not cached.exists())
     build = dbt.cli(args, target_path=seeded_target_path(context), context=context)
     yield from build.stream()
@@ -101,7 +102,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock:
     docs = docs_file(settings)
     docs.parent.mkdir(parents=True, exist_ok=True)
     if not cached.exists():
-        docs_args = ["docs", "generate", "--static", "--no-compile", *variables]
+        docs_args = ["docs", "generate", "--static", "--no-compile", *vars_args]
         dbt.cli(docs_args, target_path=build.target_path, context=context).wait()
         cached.parent.mkdir(parents=True, exist_ok=True)
         copy_whole(build.target_path / "static_index.html", cached)  # dbt clean empties the cache
