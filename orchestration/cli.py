@@ -101,8 +101,6 @@ def _forget(settings: Settings, customer_ids: list[str]) -> int:
 
 
 def _run(settings: Settings, quiet: bool, as_json: bool, demo: bool = False, full_refresh: bool = False) -> int:
-    from orchestration.runner import run_pipeline
-
     log_file = settings.warehouse.parent / "logs" / "segments-run.log"
     try:
         with run_lock(settings):
@@ -116,7 +114,16 @@ def _run(settings: Settings, quiet: bool, as_json: bool, demo: bool = False, ful
             if not (quiet or as_json):
                 print(f"running: load {settings.landing_dir} -> transform -> checks -> publish "
                       f"{settings.publish_dir}", flush=True)
-            outcome = run_pipeline(log_file, progress=not (quiet or as_json), full_refresh=full_refresh)
+            from orchestration import quality
+
+            # Great Expectations imports on the other core while this process imports Dagster and dbt
+            quality.start_worker()
+            try:
+                from orchestration.runner import run_pipeline
+
+                outcome = run_pipeline(log_file, progress=not (quiet or as_json), full_refresh=full_refresh)
+            finally:
+                quality.stop_worker()
     except RunLockedError as error:
         print(f"segments: {error}", file=sys.stderr)
         return 1

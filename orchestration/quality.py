@@ -6,6 +6,11 @@ import hashlib
 import html
 import json
 import logging
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -16,11 +21,15 @@ from orchestration.contract import is_pii
 from orchestration.files import replace_whole
 from orchestration.privacy import redact_text
 from orchestration.settings import PROJECT_ROOT
+from orchestration.tied_dbt import die_with_parent
 
 SUITES_DIR = PROJECT_ROOT / "expectations"
 # GX validates in memory: a repeatable sample keeps a 10M-row table affordable; dbt tests cover
 # keys and codes on every row.
 SAMPLE_ROWS = 200_000
+
+# A process that has imported Great Expectations (~3.5 s of scipy, altair, SQLAlchemy), once `start_worker` ran.
+_worker: ProcessPoolExecutor | None = None
 
 
 @dataclass
@@ -83,11 +92,48 @@ def validate_once(frame: pd.DataFrame, suite_name: str, cache_dir: Path) -> Suit
             return SuiteOutcome(**{**outcome, "outcomes": [ExpectationOutcome(**o) for o in outcome["outcomes"]]})
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         pass
-    outcome = validate(frame, suite_name)
+    outcome = _validate_in_worker(frame, suite_name)
     cache_dir.mkdir(parents=True, exist_ok=True)
     kept = json.dumps({"digest": digest.hexdigest(), "outcome": asdict(outcome)})
     replace_whole(stored, lambda partial: partial.write_text(kept, encoding="utf-8"))
     return outcome
+
+
+def start_worker() -> None:
+    """Import Great Expectations now, in a process of its own on another core, while this one imports Dagster and
+    dbt and loads the landing zone; the checks then validate there instead of importing GX on the critical path of
+    the run. Without it (a run started from the Dagster UI), `validate` runs where the check runs."""
+    global _worker
+    if _worker is None:
+        _worker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=_import_quietly, initargs=(os.getpid(),))
+        _worker.submit(os.getpid)  # starts the process
+
+
+def stop_worker() -> None:
+    global _worker
+    if _worker is not None:
+        _worker.shutdown(cancel_futures=True)
+        _worker = None
+
+
+def _import_quietly(run: int) -> None:
+    # a run killed with kill -9 takes its worker along (it would wait for work forever, holding the run's output)
+    die_with_parent(run)
+    # GX draws progress bars on stderr; the run's own output is the one line `segments run` prints
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, sys.stdout.fileno())
+    os.dup2(quiet, sys.stderr.fileno())
+    import great_expectations  # noqa: F401
+
+
+def _validate_in_worker(frame: pd.DataFrame, suite_name: str) -> SuiteOutcome:
+    if _worker is not None:
+        try:
+            return _worker.submit(validate, frame, suite_name).result()
+        except BrokenProcessPool:
+            stop_worker()  # the worker died (killed, out of memory): validate here
+    return validate(frame, suite_name)
 
 
 def validate(frame: pd.DataFrame, suite_name: str) -> SuiteOutcome:

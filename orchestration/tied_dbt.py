@@ -14,11 +14,15 @@ from pathlib import Path
 PR_SET_PDEATHSIG = 1
 
 
-def main() -> None:
-    parent = os.getppid()
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when `parent` (the run) dies; exit now if it already has."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if parent == 1 or os.getppid() != parent:  # the run died before the line above took effect
             os._exit(1)
+
+
+def main() -> None:
+    die_with_parent(os.getppid())
     dbt = Path(sys.executable).with_name("dbt")
     os.execv(dbt, [str(dbt), *sys.argv[1:]])
