@@ -26,6 +26,7 @@ PUBLISHED_TABLES = (
     "cac_by_channel",
     "audience_summary",
     "erasure_log",
+    "clv_model_fit",
 )
 
 # Column names each CRM's import maps without a custom mapping step; the customer id is the

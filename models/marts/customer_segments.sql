@@ -7,9 +7,13 @@ segmented as (
     where is_current
 ),
 
+predicted as (
+    select * from {{ ref('customer_clv') }}
+),
+
 published as (
     select
-        customer_id,
+        segmented.customer_id,
         snapshot_date as as_of_date,
         customer_type,
         acquisition_channel,
@@ -43,6 +47,10 @@ published as (
         coarse_segment,
         fine_segment,
         cast(clv as decimal(18, 2)) as clv,
+        round(predicted.p_alive, 4) as p_alive,
+        round(predicted.expected_purchases_90d, 4) as expected_purchases_90d,
+        round(predicted.expected_purchases_365d, 4) as expected_purchases_365d,
+        cast(round(predicted.predicted_clv_12m, 2) as decimal(18, 2)) as predicted_clv_12m,
         cast(channel_cac as decimal(18, 2)) as channel_cac,
         age,
         age_band,
@@ -77,6 +85,7 @@ published as (
         nps_class,
         segment_reasons
     from segmented
+    left join predicted on segmented.customer_id = predicted.customer_id
 )
 
 select * from published

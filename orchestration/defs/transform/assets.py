@@ -11,6 +11,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration import incremental
+from orchestration.db import connect
 from orchestration.dbt_project import build_args, dbt_project, dbt_vars
 from orchestration.defs.resources import RunLock
 from orchestration.defs.transform.translator import LayerTranslator
@@ -67,6 +68,26 @@ def keep_parse(target_path) -> None:
         copy_whole(target_path / PARSE_STATE, dbt_project.target_path / PARSE_STATE)
 
 
+CLV_FIT = dg.AssetKey(["marts", "clv_model_fit"])
+
+
+def clv_fit_metadata(settings: Settings, context: dg.AssetExecutionContext) -> dict[str, dg.MetadataValue]:
+    """Whether each CLV model was fitted, on how many customers, or why not (too little data is not a failure:
+    the run goes on and the predictions stay NULL)."""
+    with connect(settings.warehouse, settings, read_only=True) as con:
+        fits = con.execute("select model, any_value(customers), any_value(log_likelihood), any_value(reason), "
+                           "count(value) = count(*) from marts.clv_model_fit group by model order by model").fetchall()
+    metadata = {}
+    for model, customers, log_likelihood, reason, fitted in fits:
+        if fitted:
+            metadata[model] = dg.MetadataValue.text(
+                f"fitted on {customers} customers (log-likelihood {log_likelihood:.1f})")
+        else:
+            metadata[model] = dg.MetadataValue.text(f"not fitted: {reason}")
+            context.log.warning(f"{model} not fitted: {reason}; its predictions are NULL")
+    return metadata
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -95,7 +116,18 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock:
     args = build_args(variables, full_refresh, seeds_loaded=not full_refresh and last_build == "same",
                       write_json=not cached.exists())
     build = dbt.cli(args, target_path=seeded_target_path(context), context=context)
-    yield from build.stream()
+    # dbt holds the warehouse until it ends, so the CLV fit is read then: its event, and every later one (Dagster
+    # takes a step's assets in dependency order), wait until dbt is done
+    held: list = []
+    for event in build.stream():
+        if not held and not (isinstance(event, dg.Output)
+                             and context.asset_key_for_output(event.output_name) == CLV_FIT):
+            yield event
+        else:
+            held.append(event)
+    if held:
+        yield held[0].with_metadata({**held[0].metadata, **clv_fit_metadata(settings, context)})
+        yield from held[1:]
     keep_parse(build.target_path)
     # only a build that succeeded matches the fingerprint; until one does, every run is a full refresh
     incremental.record(settings, state)

@@ -1,0 +1,181 @@
+"""Predicted CLV: BG/NBD and Gamma-Gamma reproduce Fader, Hardie & Lee (2005) on the CDNOW log fed through the landing
+zone, stay finite for very heavy buyers, and say why when there is not enough data to fit them."""
+
+from __future__ import annotations
+
+from datetime import date
+from importlib.metadata import distribution
+
+import mpmath
+import numpy as np
+import pandas as pd
+import pytest
+
+from orchestration import clv
+from orchestration.settings import DEFAULTS
+from tests.conftest import query, run_cli, write_csv
+
+# the 1/10 sample of the CDNOW log (customer in the full set, customer in the sample, YYYYMMDD, CDs, dollars), as the
+# lifetimes wheel ships it; lifetimes itself is not imported
+CDNOW = distribution("lifetimes").locate_file("lifetimes/datasets/CDNOW_sample.txt")
+
+# Fader, Hardie & Lee (2005): "Counting your customers the easy way" (BG/NBD) and "RFM and CLV" (Gamma-Gamma), CDNOW
+# 1/10 sample, 39-week calibration period ending 1997-09-30
+PUBLISHED = {("bgnbd", "r"): 0.243, ("bgnbd", "alpha"): 4.414, ("bgnbd", "a"): 0.793, ("bgnbd", "b"): 2.426,
+             ("gamma_gamma", "p"): 6.25, ("gamma_gamma", "q"): 3.74, ("gamma_gamma", "gamma"): 15.44}
+
+
+def _env(root) -> dict[str, str]:
+    return {**{key: "" for key in DEFAULTS}, "SEGMENTS_LANDING_DIR": str(root / "landing"),
+            "SEGMENTS_WAREHOUSE": str(root / "warehouse.duckdb"), "SEGMENTS_PUBLISH_DIR": str(root / "publish")}
+
+
+def land_cdnow(landing, lines: list[str]) -> None:
+    """The raw log as a company would land it: one order per line, its customers signed up on their first purchase."""
+    log = pd.DataFrame([line.split() for line in lines if line.strip()],
+                       columns=["master_id", "customer_id", "day", "cds", "dollars"])
+    log["order_ts"] = pd.to_datetime(log["day"], format="%Y%m%d").dt.strftime("%Y-%m-%dT12:00:00")
+    first = log.groupby("customer_id", sort=True)["order_ts"].min()
+    write_csv(landing / "customers.csv", ["customer_id", "signup_ts", "customer_type"],
+              [[customer, signup, "B2C"] for customer, signup in first.items()])
+    write_csv(landing / "orders.csv",
+              ["order_id", "customer_id", "order_ts", "status", "currency", "total_amount", "channel"],
+              [[f"CD{row}", r.customer_id, r.order_ts, "completed", "USD", r.dollars, "mail"]
+               for row, r in enumerate(log.itertuples())])
+
+
+@pytest.fixture(scope="module")
+def cdnow(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cdnow")
+    land_cdnow(root / "landing", CDNOW.read_text().splitlines())
+    result = run_cli("run", "--quiet", cwd=root,
+                     env={**_env(root), "SEGMENTS_AS_OF": "1997-09-30", "SEGMENTS_REPORTING_CURRENCY": "USD"})
+    assert result.returncode == 0, result.stderr
+    return root / "publish" / "bi.duckdb"
+
+
+def test_cdnow_through_the_pipeline_reproduces_the_published_parameters(cdnow):
+    rows = query(cdnow, "select model, parameter, value, customers, as_of_date, reason from clv_model_fit")
+    fitted = {(model, parameter): value for model, parameter, value, *_ in rows}
+    assert fitted.keys() == PUBLISHED.keys()
+    for key, published in PUBLISHED.items():
+        assert float(f"{fitted[key]:.3g}") == float(f"{published:.3g}"), key
+    customers = {model: (n, as_of, reason) for model, _, _, n, as_of, reason in rows}
+    # 2357 customers in the sample, 946 of them bought again in the calibration period
+    assert customers == {"bgnbd": (2357, date(1997, 9, 30), None), "gamma_gamma": (946, date(1997, 9, 30), None)}
+    log_likelihood = query(cdnow, "select distinct log_likelihood from clv_model_fit where model = 'bgnbd'")
+    assert round(log_likelihood[0][0], 1) == -9582.4  # FHL 2005, table 1
+
+
+def test_cdnow_predictions_are_published_per_customer(cdnow):
+    (buyers, alive, no_repeat_alive, ordered, clv_positive), = query(cdnow, """
+        select count(*), count(*) filter (where p_alive between 0 and 1),
+            count(*) filter (where p_alive = 1),
+            count(*) filter (where expected_purchases_365d >= expected_purchases_90d and expected_purchases_90d >= 0),
+            count(*) filter (where predicted_clv_12m >= 0)
+        from customer_segments where frequency > 0""")
+    assert buyers == alive == ordered == clv_positive == 2357
+    # BG/NBD: a customer drops out only right after a repeat purchase, so one purchase leaves P(alive) = 1
+    assert no_repeat_alive == 2357 - 946
+
+
+def hypergeometric_series(a, b, c, z):
+    """2F1(a, b; c; z) summed term by term until the terms no longer count at the working precision."""
+    total = term = mpmath.mpf(1)
+    k = 0
+    while abs(term) > total * mpmath.mpf(10) ** -(mpmath.mp.dps + 5) or k < 10:
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
+        total += term
+        k += 1
+    return total
+
+
+def textbook_expected_purchases(parameters: dict[str, float], t: float, x: float, t_x: float, big_t: float):
+    """FHL 2005 eq. 10 as printed (2F1 by its series), in 60-digit arithmetic: the reference for the stable form."""
+    mpmath.mp.dps = 60
+    r, alpha, a, b = (mpmath.mpf(parameters[k]) for k in clv.BGNBD_PARAMETERS)
+    x, t, t_x, big_t = (mpmath.mpf(v) for v in (x, t, t_x, big_t))
+    head = (a + b + x - 1) / (a - 1)
+    body = 1 - ((alpha + big_t) / (alpha + big_t + t)) ** (r + x) * hypergeometric_series(
+        r + x, b + x, a + b + x - 1, t / (alpha + big_t + t))
+    alive = 1 + (x > 0) * a / (b + x - 1) * ((alpha + big_t) / (alpha + t_x)) ** (r + x)
+    return head * body / alive
+
+
+@pytest.mark.parametrize("x, t_x, big_t", [(0, 0, 39), (2, 30.4, 38.9), (40, 37, 39), (5000, 519, 520),
+                                         (20000, 1040, 1043), (3000, 100, 520)])
+def test_heavy_buyers_and_long_horizons_stay_finite_and_match_the_textbook_formula(x, t_x, big_t):
+    parameters = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    horizons = [1, 13, 52, 520, 5200]
+    # the textbook form in double precision overflows for such customers
+    with np.errstate(all="ignore"):
+        from scipy.special import hyp2f1
+        naive = hyp2f1(0.243 + x, 2.426 + x, 0.793 + 2.426 + x - 1, 5200 / (4.414 + big_t + 5200))
+    assert x < 1000 or not np.isfinite(naive)
+    stable = [clv.expected_purchases(parameters, t, x, t_x, big_t) for t in horizons]
+    assert all(np.isfinite(stable)) and stable == sorted(stable)
+    for t, value in zip(horizons, stable, strict=True):
+        assert float(value) == pytest.approx(float(textbook_expected_purchases(parameters, t, x, t_x, big_t)),
+                                             rel=1e-7, abs=1e-12), t
+    value = clv.predicted_clv(parameters, {"p": 6.25, "q": 3.74, "gamma": 15.44}, [x], [t_x], [big_t], [25.0],
+                              months=120)
+    assert np.isfinite(value).all() and (value >= 0).all()
+
+
+def test_the_fit_depends_on_the_rows_only():
+    rng = np.random.default_rng(7)
+    summaries = pd.DataFrame({
+        "customer_id": [f"C{i}" for i in range(3000)],
+        "repeat_transactions": rng.poisson(2, 3000),
+        "age_weeks": rng.uniform(10, 60, 3000).round(3)})
+    summaries["recency_weeks"] = (summaries["age_weeks"] * rng.uniform(0, 1, 3000)).round(3).where(
+        summaries["repeat_transactions"] > 0, 0.0)
+    summaries["mean_repeat_value"] = rng.gamma(3, 10, 3000).round(2)
+    first = clv.fit_models(summaries, 30, 8)
+    shuffled = clv.fit_models(summaries.sample(frac=1, random_state=3), 30, 8)
+    assert first == shuffled and all(fit.parameters for fit in first)
+
+
+def test_too_little_data_is_said_not_fitted():
+    summaries = pd.DataFrame({"customer_id": ["A", "B", "C", "D"], "repeat_transactions": [0, 3, 1, 0],
+                              "recency_weeks": [0.0, 20.0, 4.0, 0.0], "age_weeks": [30.0, 30.0, 30.0, 2.0],
+                              "mean_repeat_value": [None, 20.0, 35.0, None]})
+    bgnbd, gamma_gamma = clv.fit_models(summaries, min_repeat_buyers=30, min_history_weeks=8)
+    assert (bgnbd.parameters, gamma_gamma.parameters) == (None, None)
+    assert bgnbd.reason == "too few repeat buyers: 2 (needs 30)"
+    assert gamma_gamma.reason == "too few repeat buyers with spend: 2 (needs 30)"
+    short = clv.fit_bgnbd([1] * 40, [0.5] * 40, [3.0] * 40, min_repeat_buyers=30, min_history_weeks=8)
+    assert short.reason == "history too short: 21 days (needs 56)"
+    fits = pd.DataFrame([{"model": f.model, "parameter": name, "value": None}
+                         for f in (bgnbd, gamma_gamma) for name in clv.PARAMETERS[f.model]])
+    predicted = clv.predict(summaries, fits, 12, 0.01)
+    assert predicted.drop(columns="customer_id").isna().all().all()
+
+
+def test_a_landing_zone_too_small_to_fit_says_why_in_the_asset_and_publishes_no_predictions(workspace, monkeypatch):
+    import dagster as dg
+
+    from orchestration.runner import execute_job
+
+    lines = CDNOW.read_text().splitlines()[:60]
+    land_cdnow(workspace / "landing", lines)
+    days: dict[str, set[str]] = {}
+    for line in lines:
+        _, customer, day, *_ = line.split()
+        if day <= "19970930":
+            days.setdefault(customer, set()).add(day)
+    repeat_buyers = sum(len(d) > 1 for d in days.values())
+    monkeypatch.setenv("SEGMENTS_AS_OF", "1997-09-30")
+    monkeypatch.setenv("SEGMENTS_REPORTING_CURRENCY", "USD")
+    result = execute_job(workspace / "run.log", dg.DagsterInstance.ephemeral())
+    assert result.success  # too little data is not a failure
+    (fit,) = [event.materialization for event in result.get_asset_materialization_events()
+              if event.materialization.asset_key == dg.AssetKey(["marts", "clv_model_fit"])]
+    said = {model: fit.metadata[model].value for model in ("bgnbd", "gamma_gamma")}
+    assert said == {"bgnbd": f"not fitted: too few repeat buyers: {repeat_buyers} (needs 30)",
+                    "gamma_gamma": f"not fitted: too few repeat buyers with spend: {repeat_buyers} (needs 30)"}
+    bi_file = workspace / "publish" / "bi.duckdb"
+    reasons = query(bi_file, "select distinct model, reason from clv_model_fit where value is null order by 1")
+    assert [model for model, _ in reasons] == ["bgnbd", "gamma_gamma"]
+    assert query(bi_file, "select count(p_alive), count(predicted_clv_12m), count(*) > 0 from customer_segments") \
+        == [(0, 0, True)]
