@@ -158,13 +158,44 @@ PARAMETERS = {"bgnbd": BGNBD_PARAMETERS, "gamma_gamma": GAMMA_GAMMA_PARAMETERS}
 def fit_models(summaries: pd.DataFrame, min_repeat_buyers: int, min_history_weeks: float) -> tuple[Fit, Fit]:
     """Both models on the rows of int_customer_purchase_summaries, in an order that depends on the rows only."""
     summaries = summaries.sort_values("customer_id", kind="stable")
-    grouped = (summaries.groupby(["repeat_transactions", "recency_weeks", "age_weeks"], sort=True)
-               .size().reset_index(name="customers"))
-    bgnbd = fit_bgnbd(grouped["repeat_transactions"], grouped["recency_weeks"], grouped["age_weeks"],
-                      grouped["customers"], min_repeat_buyers, min_history_weeks)
     gamma_gamma = fit_gamma_gamma(summaries["repeat_transactions"], summaries["mean_repeat_value"],
                                   min_repeat_buyers)
-    return bgnbd, gamma_gamma
+    return _fit_bgnbd_on(summaries, min_repeat_buyers, min_history_weeks), gamma_gamma
+
+
+def _fit_bgnbd_on(summaries: pd.DataFrame, min_repeat_buyers: int, min_history_weeks: float) -> Fit:
+    grouped = (summaries.groupby(["repeat_transactions", "recency_weeks", "age_weeks"], sort=True)
+               .size().reset_index(name="customers"))
+    return fit_bgnbd(grouped["repeat_transactions"], grouped["recency_weeks"], grouped["age_weeks"],
+                     grouped["customers"], min_repeat_buyers, min_history_weeks)
+
+
+def backtest(summaries: pd.DataFrame, min_repeat_buyers: int, min_history_weeks: float,
+             holdout_weeks: float) -> pd.DataFrame:
+    """BG/NBD fitted on the history up to the cut-off (the summaries' calibration end), its expected purchase days
+    in the `holdout_weeks` that followed against the actual ones: per decile of the expectation (1 = the customers
+    expected to buy most) and in total (decile NULL). Without a fit, only the total, with the reason."""
+    summaries = summaries.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    fit = _fit_bgnbd_on(summaries, min_repeat_buyers, min_history_weeks)
+    actual = summaries["later_transactions"].to_numpy(dtype=float)
+    total = {"decile": None, "customers": len(summaries), "actual_purchases": actual.sum()}
+    if not fit.parameters:
+        return _backtest_frame([{**total, "predicted_purchases": None, "reason": fit.reason}])
+    expected = expected_purchases(fit.parameters, holdout_weeks, summaries["repeat_transactions"],
+                                  summaries["recency_weeks"], summaries["age_weeks"])
+    # highest expectation first, a tie going to the customer id: the same rows give the same deciles
+    order = np.lexsort((summaries["customer_id"].to_numpy(), -expected))
+    decile = np.empty(len(order), dtype=int)
+    decile[order] = np.arange(len(order)) * 10 // len(order) + 1
+    rows = [{"decile": d, "customers": int((decile == d).sum()), "actual_purchases": actual[decile == d].sum(),
+             "predicted_purchases": expected[decile == d].sum(), "reason": None} for d in range(1, 11)]
+    return _backtest_frame([*rows, {**total, "predicted_purchases": expected.sum(), "reason": None}])
+
+
+def _backtest_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["decile", "customers", "predicted_purchases", "actual_purchases", "reason"])
+    return frame.astype({"decile": "Int64", "customers": "int64", "predicted_purchases": "float64",
+                         "actual_purchases": "float64", "reason": "object"})
 
 
 def predict(summaries: pd.DataFrame, fits: pd.DataFrame, months: int, monthly_discount_rate: float) -> pd.DataFrame:

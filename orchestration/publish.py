@@ -27,6 +27,7 @@ PUBLISHED_TABLES = (
     "audience_summary",
     "erasure_log",
     "clv_model_fit",
+    "clv_backtest",
 )
 
 # Column names each CRM's import maps without a custom mapping step; the customer id is the

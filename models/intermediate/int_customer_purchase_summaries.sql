@@ -1,49 +1,57 @@
--- One row per person (canonical id) with a completed purchase on or before the as-of date: the summary the
--- buy-till-you-die models (orchestration/clv.py) are fitted on. Purchases of one day are one transaction; time is in
--- weeks (days / 7); the calibration period is the history up to the as-of date.
+-- One row per person and calibration end (the as-of date, and the backtest cut-off clv_backtest_days before it)
+-- for everyone with a completed purchase by then: the summary the buy-till-you-die models (orchestration/clv.py)
+-- are fitted on, and the purchases that followed it. Time is in weeks (days / 7).
 with
 
 as_of as (
     select as_of_date from {{ ref('int_as_of_date') }}
 ),
 
-identities as (
-    select * from {{ ref('int_customers_merged') }}
+calibration_ends as (
+    select as_of_date as calibration_end, false as is_backtest from as_of
+    union all
+    select cast(as_of_date - cast({{ var('clv_backtest_days') }} as integer) as date), true from as_of
 ),
 
 purchase_days as (
-    -- a person's completed spend per day, over all the ids merged into them
-    select identities.canonical_customer_id as customer_id, daily.order_date, sum(daily.completed_amount) as amount
-    from {{ ref('int_customer_orders_daily') }} as daily
-    inner join identities on daily.customer_id = identities.customer_id
-    cross join as_of
-    where daily.completed_orders > 0 and daily.order_date <= as_of.as_of_date
-    group by identities.canonical_customer_id, daily.order_date
+    select * from {{ ref('int_customer_purchase_days') }}
 ),
 
 summarised as (
     select
-        customer_id,
-        count(*) - 1 as repeat_transactions,
-        min(order_date) as first_purchase_date,
-        max(order_date) as last_purchase_date,
+        purchase_days.customer_id,
+        calibration_ends.calibration_end,
+        calibration_ends.is_backtest,
+        count(*) filter (where purchase_days.purchase_date <= calibration_ends.calibration_end) - 1
+            as repeat_transactions,
+        min(purchase_days.purchase_date) as first_purchase_date,
+        max(purchase_days.purchase_date) filter (where purchase_days.purchase_date <= calibration_ends.calibration_end)
+            as last_purchase_date,
         -- the first day's spend is not a repeat transaction (Gamma-Gamma models the repeat ones)
-        cast((sum(amount) - arg_min(amount, order_date)) / nullif(count(*) - 1, 0) as double) as mean_repeat_value
+        (sum(purchase_days.amount) filter (where purchase_days.purchase_date <= calibration_ends.calibration_end)
+            - arg_min(purchase_days.amount, purchase_days.purchase_date))
+            / nullif(count(*) filter (where purchase_days.purchase_date <= calibration_ends.calibration_end) - 1, 0)
+            as mean_repeat_value,
+        count(*) filter (where purchase_days.purchase_date > calibration_ends.calibration_end) as later_transactions
     from purchase_days
-    group by customer_id
+    cross join calibration_ends
+    group by all
+    having min(purchase_days.purchase_date) <= calibration_ends.calibration_end
 ),
 
 in_weeks as (
     select
-        summarised.customer_id,
-        summarised.repeat_transactions,
-        date_diff('day', summarised.first_purchase_date, summarised.last_purchase_date) / 7 as recency_weeks,
-        date_diff('day', summarised.first_purchase_date, as_of.as_of_date) / 7 as age_weeks,
-        summarised.mean_repeat_value,
-        summarised.first_purchase_date,
-        summarised.last_purchase_date
+        customer_id,
+        calibration_end,
+        is_backtest,
+        repeat_transactions,
+        date_diff('day', first_purchase_date, last_purchase_date) / 7 as recency_weeks,
+        date_diff('day', first_purchase_date, calibration_end) / 7 as age_weeks,
+        mean_repeat_value,
+        first_purchase_date,
+        last_purchase_date,
+        later_transactions
     from summarised
-    cross join as_of
 )
 
 select * from in_weeks

@@ -8,7 +8,8 @@ from orchestration import clv
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    summaries = dbt.ref("int_customer_purchase_summaries").df()
+    summaries = dbt.ref("int_customer_purchase_summaries")
+    summaries = summaries.filter("not is_backtest").df()
     # dbt finds a model's refs by reading its calls: a ref inside a longer chain of calls goes unseen
     as_of = dbt.ref("int_as_of_date").df()
     as_of_date = as_of["as_of_date"].iloc[0].date()

@@ -6,7 +6,8 @@ from orchestration import clv
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    summaries = dbt.ref("int_customer_purchase_summaries").df()
+    summaries = dbt.ref("int_customer_purchase_summaries")
+    summaries = summaries.filter("not is_backtest").df()
     fits = dbt.ref("clv_model_fit").df()
     months = int(dbt.config.get("prediction_months"))
     monthly_discount_rate = float(dbt.config.get("monthly_discount_rate"))
