@@ -103,7 +103,9 @@ def _maximise(model: str, names: tuple[str, ...], negative_log_likelihood, custo
     # log parameters keep every parameter positive; the same start and method give the same fit for the same rows
     result = minimize(negative_log_likelihood, np.zeros(len(names)), jac=True, method="L-BFGS-B",
                       options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 5000})
-    if not result.success or not np.isfinite(result.fun):
+    # a line search that can improve no further at a vanishing gradient is at the optimum: that tolerance is tight
+    at_optimum = np.isfinite(result.fun) and np.max(np.abs(result.jac)) <= 1e-6 * max(1.0, abs(result.fun))
+    if not (result.success or at_optimum) or not np.isfinite(result.fun):
         return Fit(model, None, None, customers, f"maximum likelihood did not converge: {result.message}")
     return Fit(model, dict(zip(names, np.exp(result.x).tolist(), strict=True)), -float(result.fun), customers)
 

@@ -28,6 +28,7 @@ PUBLISHED_TABLES = (
     "erasure_log",
     "clv_model_fit",
     "clv_backtest",
+    "product_associations",
 )
 
 # Column names each CRM's import maps without a custom mapping step; the customer id is the

@@ -15,7 +15,7 @@ purchase_days as (
     select
         identities.canonical_customer_id as customer_id,
         daily.order_date as purchase_date,
-        cast(sum(daily.completed_amount) as double) as amount
+        sum(daily.completed_amount) as amount
     from {{ ref('int_customer_orders_daily') }} as daily
     inner join identities on daily.customer_id = identities.customer_id
     cross join as_of

@@ -27,11 +27,14 @@ summarised as (
         min(purchase_days.purchase_date) as first_purchase_date,
         max(purchase_days.purchase_date) filter (where purchase_days.purchase_date <= calibration_ends.calibration_end)
             as last_purchase_date,
-        -- the first day's spend is not a repeat transaction (Gamma-Gamma models the repeat ones)
-        (sum(purchase_days.amount) filter (where purchase_days.purchase_date <= calibration_ends.calibration_end)
-            - arg_min(purchase_days.amount, purchase_days.purchase_date))
+        -- the first day's spend is not a repeat transaction (Gamma-Gamma models the repeat ones); exact decimal sums,
+        -- so that the fit sees the same numbers whatever order the rows are summed in (incremental or full build)
+        cast(
+            (sum(purchase_days.amount) filter (where purchase_days.purchase_date <= calibration_ends.calibration_end)
+                - arg_min(purchase_days.amount, purchase_days.purchase_date))
             / nullif(count(*) filter (where purchase_days.purchase_date <= calibration_ends.calibration_end) - 1, 0)
-            as mean_repeat_value,
+            as double
+        ) as mean_repeat_value,
         count(*) filter (where purchase_days.purchase_date > calibration_ends.calibration_end) as later_transactions
     from purchase_days
     cross join calibration_ends

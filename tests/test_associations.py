@@ -1,0 +1,94 @@
+"""Product associations: a pair of products planted in many baskets comes out on top by lift, with the support,
+confidence and lift counted here from the landed files."""
+
+from __future__ import annotations
+
+import random
+from itertools import permutations
+
+import pytest
+
+from orchestration.settings import DEFAULTS
+from tests.conftest import query, run_cli, write_csv
+
+PRODUCTS = [f"P{i:02d}" for i in range(1, 21)]
+PLANTED = ("P07", "P13")
+
+
+def land_baskets(landing, orders: int = 1500, seed: int = 11) -> list[tuple[str, set[str]]]:
+    """Orders of 1-3 random products; one in five also holds the planted pair. Returns each order's customer and
+    basket."""
+    rng = random.Random(seed)
+    customers = [f"C{i:03d}" for i in range(80)]
+    baskets = []
+    for _ in range(orders):
+        basket = set(rng.sample(PRODUCTS, rng.randint(1, 3)))
+        if rng.random() < 0.2:
+            basket |= set(PLANTED)
+        baskets.append(basket)
+    write_csv(landing / "customers.csv", ["customer_id", "signup_ts"], [[c, "2024-01-01T00:00:00"] for c in customers])
+    write_csv(landing / "products.csv", ["product_id", "product_name", "category"],
+              [[p, f"product {p}", f"cat{int(p[1:]) % 4}"] for p in PRODUCTS])
+    write_csv(landing / "orders.csv",
+              ["order_id", "customer_id", "order_ts", "status", "currency", "total_amount", "channel"],
+              [[f"O{n:05d}", customers[n % len(customers)], f"2025-{1 + n % 12:02d}-{1 + n % 28:02d}T10:00:00",
+                "completed", "CNY", f"{10 * len(basket)}.00", "online"] for n, basket in enumerate(baskets)])
+    write_csv(landing / "order_items.csv", ["order_id", "line_no", "product_id", "quantity", "unit_price"],
+              [[f"O{n:05d}", line, product, 1, "10.00"]
+               for n, basket in enumerate(baskets) for line, product in enumerate(sorted(basket), start=1)])
+    return [(customers[n % len(customers)], basket) for n, basket in enumerate(baskets)]
+
+
+def kept_pairs(baskets: list[set[str]]) -> set[tuple[str, str]]:
+    """The product pairs that pass the thresholds of dbt_project.yml, counted from the baskets."""
+    n, kept = len(baskets), set()
+    for antecedent, consequent in permutations(PRODUCTS, 2):
+        both = sum(antecedent in b and consequent in b for b in baskets)
+        lift = both * n / max(sum(antecedent in b for b in baskets) * sum(consequent in b for b in baskets), 1)
+        if both >= 5 and both / n >= 0.001 and lift >= 1.2:
+            kept.add((antecedent, consequent))
+    return kept
+
+
+@pytest.fixture(scope="module")
+def associations(tmp_path_factory):
+    root = tmp_path_factory.mktemp("baskets")
+    baskets = land_baskets(root / "landing")
+    env = {**{key: "" for key in DEFAULTS}, "SEGMENTS_LANDING_DIR": str(root / "landing"),
+           "SEGMENTS_WAREHOUSE": str(root / "warehouse.duckdb"), "SEGMENTS_PUBLISH_DIR": str(root / "publish"),
+           "SEGMENTS_AS_OF": "2025-12-31"}
+    result = run_cli("run", "--quiet", cwd=root, env=env)
+    assert result.returncode == 0, result.stderr
+    return root / "publish" / "bi.duckdb", baskets
+
+
+def test_the_planted_pair_tops_the_product_rules_by_lift_with_the_measures_counted_from_the_baskets(associations):
+    bi_file, owned = associations
+    baskets = [basket for _, basket in owned]
+    rules = query(bi_file, "select antecedent, consequent, orders, support, confidence, lift from product_associations "
+                           "where segment = 'all' and item_type = 'product' order by lift desc, antecedent, consequent")
+    assert {rules[0][:2], rules[1][:2]} == set(permutations(PLANTED))
+    n = len(baskets)
+    for antecedent, consequent, orders, support, confidence, lift in rules:
+        both = sum(antecedent in b and consequent in b for b in baskets)
+        with_antecedent = sum(antecedent in b for b in baskets)
+        with_consequent = sum(consequent in b for b in baskets)
+        assert orders == both
+        assert support == pytest.approx(both / n, abs=1e-6)
+        assert confidence == pytest.approx(both / with_antecedent, abs=1e-6)
+        assert lift == pytest.approx(both * n / (with_antecedent * with_consequent), abs=1e-6)
+        assert orders >= 5 and lift >= 1.2  # the thresholds (dbt_project.yml)
+
+
+def test_every_pair_past_the_thresholds_is_kept_and_no_other_overall_and_per_segment(associations):
+    bi_file, owned = associations
+    segment_of = dict(query(bi_file, "select customer_id, business_segment from customer_segments"))
+    scopes = {"all": [basket for _, basket in owned]}
+    for customer, basket in owned:
+        scopes.setdefault(segment_of[customer], []).append(basket)
+    published = {}
+    for segment, antecedent, consequent in query(
+            bi_file, "select segment, antecedent, consequent from product_associations where item_type = 'product'"):
+        published.setdefault(segment, set()).add((antecedent, consequent))
+    assert len(scopes) > 2  # the landing zone makes several business segments
+    assert {segment: kept_pairs(baskets) for segment, baskets in scopes.items() if kept_pairs(baskets)} == published
