@@ -29,6 +29,7 @@ PUBLISHED_TABLES = (
     "clv_model_fit",
     "clv_backtest",
     "product_associations",
+    "customer_recommendations",
 )
 
 # Column names each CRM's import maps without a custom mapping step; the customer id is the

@@ -62,7 +62,8 @@ PARAMETERS = (
     "clv_default_cac clv_min_observation_days cac_window_days b2b_large_min_employees b2b_large_min_revenue "
     "b2b_mid_min_employees b2b_mid_min_revenue history_months min_segment_size clv_prediction_months "
     "clv_monthly_discount_rate clv_min_repeat_buyers clv_min_history_days clv_backtest_days association_min_orders "
-    "association_min_support association_min_lift"
+    "association_min_support association_min_lift recommendation_count recommendation_exclude_days "
+    "playbook_cross_sell_pairs"
 ).split()
 # Columns customer_segments publishes besides the dimensions of segments.yml (and those CONTRACT
 # section 5 adds): a dimension of that name would overwrite one. tests/test_rules.py keeps this in

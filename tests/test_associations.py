@@ -92,3 +92,64 @@ def test_every_pair_past_the_thresholds_is_kept_and_no_other_overall_and_per_seg
         published.setdefault(segment, set()).add((antecedent, consequent))
     assert len(scopes) > 2  # the landing zone makes several business segments
     assert {segment: kept_pairs(baskets) for segment, baskets in scopes.items() if kept_pairs(baskets)} == published
+
+
+def test_recommendations_follow_the_rules_and_leave_out_recent_purchases(associations):
+    bi_file, owned = associations
+    segment_of = dict(query(bi_file, "select customer_id, business_segment from customer_segments"))
+    lifts: dict[tuple[str, str, str], float] = {
+        (segment, antecedent, consequent): lift for segment, antecedent, consequent, lift in query(
+            bi_file, "select segment, antecedent, consequent, lift from product_associations "
+                     "where item_type = 'product'")}
+    # the orders of land_baskets: order n is dated 2025-(1 + n % 12)-(1 + n % 28); as of 2025-12-31, the last 90 days
+    # (recommendation_exclude_days) are the orders after 2025-10-02
+    recent: dict[str, set[str]] = {}
+    ever: dict[str, set[str]] = {}
+    for n, (customer, basket) in enumerate(owned):
+        ever.setdefault(customer, set()).update(basket)
+        if (1 + n % 12, 1 + n % 28) > (10, 2):
+            recent.setdefault(customer, set()).update(basket)
+    expected = {}
+    for customer, bought in ever.items():
+        # the fixture has no events and no interests: every candidate is a product that a kept rule leads to from
+        # a product the customer bought, scored by the best such rule of their segment, else of all customers
+        scores = {}
+        for consequent in set(PRODUCTS) - recent.get(customer, set()):
+            for scope in (segment_of[customer], "all"):
+                found = [lifts[(scope, a, consequent)] for a in bought if (scope, a, consequent) in lifts]
+                if found:
+                    scores[consequent] = round(max(found), 6)
+                    break
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:5]
+        expected.update({(customer, rank): item for rank, item in enumerate(ranked, start=1)})
+    recommended = query(bi_file, "select customer_id, rank, item_type, item, score, reason "
+                                 "from customer_recommendations")
+    assert len(expected) > len(ever)  # most customers get several offers; some products were bought lately
+    assert any(len(recent.get(customer, ())) for customer in ever)
+    assert {(customer, rank): (item, pytest.approx(score, abs=1e-6))
+            for customer, rank, item_type, item, score, reason in recommended if item_type == "product"} == expected
+    assert {item_type for *_, item_type, _, _, _ in recommended} == {"product"}
+    for customer, _, _, item, score, reason in recommended:
+        # "bought P07: 38% of high_value orders with it also hold P13 (lift 2.41)"
+        antecedent, scope = reason.split(":")[0].removeprefix("bought "), reason.split("% of ")[1].split(" orders")[0]
+        assert antecedent in ever[customer] and scope in (segment_of[customer], "all"), reason
+        assert lifts[(scope, antecedent, item)] == pytest.approx(score, abs=1e-6), reason
+
+
+def test_the_playbook_names_the_strongest_pairs_of_each_segment_to_cross_sell(associations):
+    bi_file, _ = associations
+    pairs: dict[str, list[tuple[float, str, str]]] = {}
+    for segment, antecedent, consequent, lift in query(
+            bi_file, "select segment, antecedent, consequent, lift from product_associations "
+                     "where item_type = 'product' and antecedent < consequent"):
+        pairs.setdefault(segment, []).append((-lift, antecedent, consequent))
+    playbook = query(bi_file, "select segment, cross_sell, cross_sell_basis from segment_playbook "
+                              "where dimension = 'business_segment'")
+    assert playbook
+    for segment, cross_sell, basis in playbook:
+        scope = segment if segment in pairs else "all"
+        top = sorted(pairs[scope])[:3]
+        assert basis == ("segment" if scope == segment else "all")
+        assert cross_sell == "; ".join(f"product {a} ({a}) + product {c} ({c}), lift {round(-lift, 2)}"
+                                       for lift, a, c in top), segment
+    assert sorted(pairs["all"])[0][1:] == PLANTED

@@ -3,33 +3,12 @@
 -- lifted enough: support, confidence and lift of "an order with the antecedent also holds the consequent".
 with
 
-as_of as (
-    select as_of_date from {{ ref('int_as_of_date') }}
-),
-
-identities as (
-    select * from {{ ref('int_customers_merged') }}
-),
-
 segments as (
     select customer_id, business_segment from {{ ref('customer_segments') }}
 ),
 
-orders as (
-    select converted.order_id, identities.canonical_customer_id as customer_id
-    from {{ ref('int_orders_converted') }} as converted
-    inner join identities on converted.customer_id = identities.customer_id
-    cross join as_of
-    where converted.status = 'completed' and converted.order_date <= as_of.as_of_date
-),
-
 lines as (
-    select orders.order_id, orders.customer_id, items.product_id, products.category
-    from orders
-    inner join {{ ref('int_order_items_triaged') }} as items on orders.order_id = items.order_id
-    left join {{ ref('int_products_triaged') }} as products
-        on items.product_id = products.product_id and products.outcome = 'accepted'
-    where items.outcome = 'accepted'
+    select * from {{ ref('int_order_lines_completed') }}
 ),
 
 basket_items as (
