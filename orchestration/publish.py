@@ -27,6 +27,8 @@ PUBLISHED_TABLES = (
     "audience_summary",
     "erasure_log",
     "clv_model_fit",
+    "cluster_profiles",
+    "segment_rules_explained",
     "clv_backtest",
     "product_associations",
     "customer_recommendations",

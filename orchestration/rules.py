@@ -63,7 +63,8 @@ PARAMETERS = (
     "b2b_mid_min_employees b2b_mid_min_revenue history_months min_segment_size clv_prediction_months "
     "clv_monthly_discount_rate clv_min_repeat_buyers clv_min_history_days clv_backtest_days association_min_orders "
     "association_min_support association_min_lift recommendation_count recommendation_exclude_days "
-    "playbook_cross_sell_pairs"
+    "playbook_cross_sell_pairs cluster_k_min cluster_k_max cluster_sample_size cluster_min_customers "
+    "explain_max_depth explain_min_leaf_share explain_sample_size mining_seed"
 ).split()
 # Columns customer_segments publishes besides the dimensions of segments.yml (and those CONTRACT
 # section 5 adds): a dimension of that name would overwrite one. tests/test_rules.py keeps this in
@@ -242,6 +243,11 @@ def _parameters(raw: Any, where: str) -> dict[str, float]:
     windows = [raw.get(k, d) for k, d in (("lifecycle_active_days", 180), ("lifecycle_churn_days", 365))]
     if windows[0] > windows[1]:
         raise RulesError(f"{where}: lifecycle_active_days must not exceed lifecycle_churn_days")
+    clusters = (raw.get("cluster_k_min", 3), raw.get("cluster_k_max", 8))
+    if not 2 <= clusters[0] <= clusters[1] or any(value != int(value) for value in clusters):
+        raise RulesError(f"{where}: cluster_k_min and cluster_k_max must be whole numbers, 2 <= k_min <= k_max")
+    if not 1 <= raw.get("explain_max_depth", 3) <= 8:
+        raise RulesError(f"{where}: explain_max_depth must be between 1 and 8 (deeper rules are no explanation)")
     return dict(raw)
 
 

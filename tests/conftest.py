@@ -62,7 +62,8 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproc
         [str(script), *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=600)
 
 
-RESULT_TABLES = ("customer_segments", "segment_summary", "customer_tags", "segment_history")
+RESULT_TABLES = ("customer_segments", "segment_summary", "customer_tags", "segment_history", "cluster_profiles",
+                 "segment_rules_explained")
 
 
 @pytest.fixture(scope="session")

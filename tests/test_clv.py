@@ -152,7 +152,8 @@ def test_too_little_data_is_said_not_fitted():
     assert predicted.drop(columns="customer_id").isna().all().all()
 
 
-def test_a_landing_zone_too_small_to_fit_says_why_in_the_asset_and_publishes_no_predictions(workspace, monkeypatch):
+def test_a_landing_zone_too_small_to_fit_says_why_in_the_assets_and_publishes_no_predictions_or_clusters(
+        workspace, monkeypatch):
     import dagster as dg
 
     from orchestration.runner import execute_job
@@ -174,6 +175,13 @@ def test_a_landing_zone_too_small_to_fit_says_why_in_the_asset_and_publishes_no_
     said = {model: fit.metadata[model].value for model in ("bgnbd", "gamma_gamma")}
     assert said == {"bgnbd": f"not fitted: too few repeat buyers: {repeat_buyers} (needs 30)",
                     "gamma_gamma": f"not fitted: too few repeat buyers with spend: {repeat_buyers} (needs 30)"}
+    # the clusters and their explanation say so too (tests/test_mining.py has the rest)
+    said = {event.materialization.asset_key.path[-1]: event.materialization.metadata
+            for event in result.get_asset_materialization_events()}
+    assert said["cluster_profiles"]["clusters"].value == \
+        f"none: too few customers with a purchase: {len(days)} (needs 100)"
+    assert said["segment_rules_explained"]["cluster"].value == \
+        "not explained: nothing to explain: no customer has a cluster"
     bi_file = workspace / "publish" / "bi.duckdb"
     reasons = query(bi_file, "select distinct model, reason from clv_model_fit where value is null order by 1")
     assert [model for model, _ in reasons] == ["bgnbd", "gamma_gamma"]

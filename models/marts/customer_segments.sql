@@ -11,6 +11,10 @@ predicted as (
     select * from {{ ref('customer_clv') }}
 ),
 
+clustered as (
+    select * from {{ ref('customer_clusters') }}
+),
+
 published as (
     select
         segmented.customer_id,
@@ -51,6 +55,7 @@ published as (
         round(predicted.expected_purchases_90d, 4) as expected_purchases_90d,
         round(predicted.expected_purchases_365d, 4) as expected_purchases_365d,
         cast(round(predicted.predicted_clv_12m, 2) as decimal(18, 2)) as predicted_clv_12m,
+        clustered.cluster,
         cast(channel_cac as decimal(18, 2)) as channel_cac,
         age,
         age_band,
@@ -86,6 +91,7 @@ published as (
         segment_reasons
     from segmented
     left join predicted on segmented.customer_id = predicted.customer_id
+    left join clustered on segmented.customer_id = clustered.customer_id
 )
 
 select * from published

@@ -68,9 +68,6 @@ def keep_parse(target_path) -> None:
         copy_whole(target_path / PARSE_STATE, dbt_project.target_path / PARSE_STATE)
 
 
-CLV_FIT = dg.AssetKey(["marts", "clv_model_fit"])
-
-
 def clv_fit_metadata(settings: Settings, context: dg.AssetExecutionContext) -> dict[str, dg.MetadataValue]:
     """Whether each CLV model was fitted, on how many customers, or why not (too little data is not a failure:
     the run goes on and the predictions stay NULL)."""
@@ -86,6 +83,42 @@ def clv_fit_metadata(settings: Settings, context: dg.AssetExecutionContext) -> d
             metadata[model] = dg.MetadataValue.text(f"not fitted: {reason}")
             context.log.warning(f"{model} not fitted: {reason}; its predictions are NULL")
     return metadata
+
+
+def cluster_metadata(settings: Settings, context: dg.AssetExecutionContext) -> dict[str, dg.MetadataValue]:
+    """How many clusters, on how many customers and how well separated, or why there are none."""
+    with connect(settings.warehouse, settings, read_only=True) as con:
+        clusters, customers, silhouette, reason = con.execute(
+            "select count(cluster), sum(customers), any_value(silhouette), any_value(reason) "
+            "from marts.cluster_profiles").fetchall()[0]
+    if reason:
+        context.log.warning(f"no clusters: {reason}; cluster is NULL on customer_segments")
+        return {"clusters": dg.MetadataValue.text(f"none: {reason}")}
+    return {"clusters": dg.MetadataValue.text(
+        f"{clusters} clusters of {customers} customers (silhouette {silhouette:.3f})")}
+
+
+def explanation_metadata(settings: Settings, context: dg.AssetExecutionContext) -> dict[str, dg.MetadataValue]:
+    """Per explained target: how many rules and their fidelity, or why it is not explained."""
+    with connect(settings.warehouse, settings, read_only=True) as con:
+        targets = con.execute("select target, count(rule), any_value(fidelity), any_value(reason) "
+                              "from marts.segment_rules_explained group by target order by target").fetchall()
+    metadata = {}
+    for target, rules, fidelity, reason in targets:
+        if reason:
+            context.log.warning(f"{target} not explained: {reason}")
+            metadata[target] = dg.MetadataValue.text(f"not explained: {reason}")
+        else:
+            metadata[target] = dg.MetadataValue.text(f"{rules} rules place {fidelity:.1%} of customers correctly")
+    return metadata
+
+
+# what the mining models say about their fit, added to their materialisations once dbt has let go of the warehouse
+FIT_METADATA = {
+    dg.AssetKey(["marts", "clv_model_fit"]): clv_fit_metadata,
+    dg.AssetKey(["marts", "cluster_profiles"]): cluster_metadata,
+    dg.AssetKey(["marts", "segment_rules_explained"]): explanation_metadata,
+}
 
 
 @dbt_assets(
@@ -116,18 +149,20 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, run_lock:
     args = build_args(variables, full_refresh, seeds_loaded=not full_refresh and last_build == "same",
                       write_json=not cached.exists())
     build = dbt.cli(args, target_path=seeded_target_path(context), context=context)
-    # dbt holds the warehouse until it ends, so the CLV fit is read then: its event, and every later one (Dagster
-    # takes a step's assets in dependency order), wait until dbt is done
+    # dbt holds the warehouse until it ends, so the fits are read then: the first fit's event, and every later one
+    # (Dagster takes a step's assets in dependency order), wait until dbt is done
     held: list = []
     for event in build.stream():
         if not held and not (isinstance(event, dg.Output)
-                             and context.asset_key_for_output(event.output_name) == CLV_FIT):
+                             and context.asset_key_for_output(event.output_name) in FIT_METADATA):
             yield event
         else:
             held.append(event)
-    if held:
-        yield held[0].with_metadata({**held[0].metadata, **clv_fit_metadata(settings, context)})
-        yield from held[1:]
+    for event in held:
+        key = context.asset_key_for_output(event.output_name) if isinstance(event, dg.Output) else None
+        if key in FIT_METADATA:
+            event = event.with_metadata({**event.metadata, **FIT_METADATA[key](settings, context)})
+        yield event
     keep_parse(build.target_path)
     # only a build that succeeded matches the fingerprint; until one does, every run is a full refresh
     incremental.record(settings, state)
