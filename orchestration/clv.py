@@ -197,7 +197,7 @@ def backtest(summaries: pd.DataFrame, min_repeat_buyers: int, min_history_weeks:
 def _backtest_frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["decile", "customers", "predicted_purchases", "actual_purchases", "reason"])
     return frame.astype({"decile": "Int64", "customers": "int64", "predicted_purchases": "float64",
-                         "actual_purchases": "float64", "reason": "object"})
+                         "actual_purchases": "float64", "reason": "string"})
 
 
 def predict(summaries: pd.DataFrame, fits: pd.DataFrame, months: int, monthly_discount_rate: float) -> pd.DataFrame:

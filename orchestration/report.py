@@ -54,6 +54,7 @@ def build_report(bi_file: Path, out: Path, docs_link: str | None = "docs/index.h
             from load_audit group by entity order by entity""").fetchall()
         audiences = q("select audience, members, opted_out_excluded, exported from audience_summary "
                       "order by audience").fetchall()
+        mining = _mining(q)
 
     sizes = go.Figure([
         go.Bar(name="share of customers 客户占比", x=[s[0] for s in segments], y=[s[3] for s in segments]),
@@ -99,6 +100,7 @@ def build_report(bi_file: Path, out: Path, docs_link: str | None = "docs/index.h
         ["segment", "中文", "customers 客户数", "share 占比", "revenue share 收入占比"],
         [(s, zh, n, f"{c:.1%}", f"{r:.1%}") for s, zh, n, c, r in segments])}</div>
 </section>
+{_mining_sections(mining, currency)}
 <section><h2>Load audit and quarantine 数据加载与隔离</h2>{_table(
         ["entity 实体", "read 读取", "accepted 接受", "quarantined 隔离", "duplicates 重复"], audit)}</section>
 <section><h2>Audiences 营销人群</h2>{_table(
@@ -108,3 +110,91 @@ def build_report(bi_file: Path, out: Path, docs_link: str | None = "docs/index.h
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+# customers drawn in the predicted-vs-historic scatter: enough to see the shape, few enough for a light page
+SCATTER_POINTS = 3000
+
+
+def _mining(q) -> dict:
+    """What the report shows of the models: predicted vs historic CLV, the backtest, clusters, explained segments
+    and the strongest product pairs, each with the reason where a model could not be fitted."""
+    return {
+        "clv": q(f"""
+            select cast(clv as double), cast(predicted_clv_12m as double), business_segment from customer_segments
+            where predicted_clv_12m is not null order by hash(customer_id), customer_id
+            limit {SCATTER_POINTS}""").fetchall(),
+        "clv_reasons": q("select distinct model, reason from clv_model_fit where reason is not null "
+                         "order by model").fetchall(),
+        "backtest": q("select decile, customers, predicted_purchases, actual_purchases, calibration_end, reason "
+                      "from clv_backtest order by decile nulls last").fetchall(),
+        "clusters": q("""
+            select cluster, label, customers, share_of_customers, mean_recency_days, mean_frequency, mean_monetary,
+                mean_avg_order_value, silhouette, reason
+            from cluster_profiles order by cluster""").fetchall(),
+        "rules": q("""
+            select target, segment, rule, customers, correct, fidelity, reason from segment_rules_explained
+            order by target = 'cluster', target, rule_id""").fetchall(),
+        "pairs": q("""
+            select segment, antecedent, consequent, orders, support, confidence, lift from product_associations
+            where item_type = 'product' and antecedent < consequent
+            order by lift desc, orders desc, segment, antecedent, consequent limit 10""").fetchall(),
+    }
+
+
+def _mining_sections(mining: dict, currency: str) -> str:
+    sections = []
+    if mining["clv"]:
+        scatter = go.Figure(go.Scatter(
+            x=[c for c, _, _ in mining["clv"]], y=[p for _, p, _ in mining["clv"]], mode="markers",
+            text=[s for _, _, s in mining["clv"]], marker={"size": 5, "opacity": 0.5}))
+        scatter.update_layout(title="Predicted 12-month CLV vs historic CLV 预测与历史客户价值",
+                              xaxis_title=f"historic CLV 历史 ({currency})",
+                              yaxis_title=f"predicted next 12 months 预测未来12个月 ({currency})")
+        clv_part = _chart(scatter, "chart-clv-predicted")
+    else:
+        clv_part = "<p>No predicted CLV: " + html.escape(
+            "; ".join(f"{model} {reason}" for model, reason in mining["clv_reasons"]) or "no customer") + "</p>"
+    deciles = [row for row in mining["backtest"] if row[0] is not None]
+    total = [row for row in mining["backtest"] if row[0] is None]
+    if deciles:
+        backtest = go.Figure([
+            go.Bar(name="predicted 预测", x=[d[0] for d in deciles], y=[d[2] for d in deciles]),
+            go.Bar(name="actual 实际", x=[d[0] for d in deciles], y=[d[3] for d in deciles]),
+        ])
+        backtest.update_layout(title=f"Backtest: purchases since {deciles[0][4]} 回测", barmode="group",
+                               xaxis_title="decile of expected purchases (1 = most) 预期购买十分位")
+        _, customers, predicted, actual, _, _ = total[0]
+        backtest_part = _chart(backtest, "chart-backtest") + (
+            f"<p>In total 合计: {customers} customers predicted {predicted:.0f} purchase days, "
+            f"{actual:.0f} happened ({predicted / actual - 1:+.1%}).</p>" if actual else "")
+    else:
+        backtest_part = "<p>No backtest: " + html.escape(str(total[0][5] if total else "no data")) + "</p>"
+    sections.append(f'<section class="grid"><div>{clv_part}</div><div>{backtest_part}</div></section>')
+    clusters = [row for row in mining["clusters"] if row[0] is not None]
+    if clusters:
+        sections.append("<section><h2>Behavioural clusters 行为聚类</h2>" + _table(
+            ["cluster 聚类", "label 描述", "customers 客户数", "share 占比", "recency days 最近购买天数",
+             "orders 订单数", f"spend 消费 ({currency})", "avg order 客单价"],
+            [(c, label, n, f"{share:.1%}", f"{r:.0f}", f"{f:.1f}", f"{m:,.0f}", f"{a:,.0f}")
+             for c, label, n, share, r, f, m, a, _, _ in clusters])
+            + f"<p>silhouette {clusters[0][8]:.3f}</p></section>")
+    else:
+        reason = mining["clusters"][0][9] if mining["clusters"] else "no data"
+        sections.append(f"<section><h2>Behavioural clusters 行为聚类</h2><p>No clusters: {html.escape(reason)}</p>"
+                        "</section>")
+    if mining["rules"]:
+        sections.append("<section><h2>Segments explained 分群规则解释</h2>" + _table(
+            ["explains 解释", "segment 分群", "rule 规则", "customers 客户数", "correct 正确", "fidelity 保真度"],
+            [(t, s, r if r else f"not explained: {why}", n, c if c is not None else "",
+              f"{f:.1%}" if f is not None else "") for t, s, r, n, c, f, why in mining["rules"]]) + "</section>")
+    if mining["pairs"]:
+        sections.append("<section><h2>Products bought together 关联商品 (top 10 by lift)</h2>" + _table(
+            ["segment 分群", "product 商品", "with 搭配", "orders 订单数", "support 支持度", "confidence 置信度",
+             "lift 提升度"],
+            [(seg, a, c, n, f"{sup:.2%}", f"{conf:.1%}", f"{lift:.2f}")
+             for seg, a, c, n, sup, conf, lift in mining["pairs"]]) + "</section>")
+    else:
+        sections.append("<section><h2>Products bought together 关联商品</h2><p>No product pair passes the "
+                        "association thresholds (or there are no order items).</p></section>")
+    return "\n".join(sections)

@@ -23,4 +23,5 @@ def model(dbt, session):
          "reason": fit.reason}
         for fit in fits for name in clv.PARAMETERS[fit.model]
     ]
-    return pd.DataFrame(rows).astype({"value": "float64", "log_likelihood": "float64", "customers": "int64"})
+    return pd.DataFrame(rows).astype({"value": "float64", "log_likelihood": "float64", "customers": "int64",
+                                      "reason": "string"})
