@@ -8,7 +8,9 @@ For each size: generate a landing zone (customers = orders / 10), run the real p
 in-process, take each step's wall time from Dagster's events and split the dbt step into
 transform (seeds and models) and checks (data and unit tests) by dbt's own node timings; then time
 a single DuckDB query computing recency, frequency and monetary per customer straight from the
-landing files. Ratios are against that query, measured in the same run on the same machine.
+landing files. Ratios are against that query, measured in the same run on the same machine. The
+data-mining models (CLV fit, backtest and predictions, clusters, explanation trees, associations and
+recommendations) are timed node by node from the same log.
 
 Then a next day arrives (new orders worth 0.3 % of history with their lines, some orders updated, one order
 from two years ago) and runs incrementally; the same files are then rebuilt with --full-refresh, and the
@@ -64,6 +66,25 @@ def dbt_test_share(log: Path) -> float:
             else:
                 test += float(timed.group(2))
     return test / (build + test) if build + test else 0.0
+
+
+# the data-mining models (issue 11) and the SQL they alone read: their build time is the cost of mining
+MINING_MODELS = (
+    "int_customer_purchase_days", "int_customer_purchase_summaries", "clv_model_fit", "customer_clv",
+    "clv_backtest", "cluster_profiles", "customer_clusters", "segment_rules_explained", "int_order_lines_completed",
+    "product_associations", "customer_recommendations",
+)
+
+
+def model_seconds(log: Path, names: tuple[str, ...]) -> dict[str, float]:
+    """Build seconds of the named models, from dbt's node lines in the run's log ("... OK created python table
+    model marts.cluster_profiles .... [OK in 3.21s]")."""
+    seconds = {}
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        built = re.search(r" of \d+ OK created .*? model \w+\.(\w+) .* in (\d+(?:\.\d+)?)s\]", line)
+        if built and built.group(1) in names:
+            seconds[built.group(1)] = float(built.group(2))
+    return seconds
 
 
 NEXT_DAY = """
@@ -189,6 +210,7 @@ def bench(orders: int, workdir: Path, core: bool = False, first_only: bool = Fal
     phases["transform"] -= dbt_tests
     phases["checks"] += dbt_tests
     phases["run_total"] = total
+    mining = model_seconds(workdir / "run.log", MINING_MODELS)
 
     with duckdb.connect() as con:
         began = time.perf_counter()
@@ -201,6 +223,9 @@ def bench(orders: int, workdir: Path, core: bool = False, first_only: bool = Fal
             **{f"{k}_s": round(v, 2) for k, v in phases.items()},
             **{f"{k}_ratio": round(v / plain, 1) for k, v in phases.items()},
             "warehouse_gb": round(sum(p.stat().st_size for p in workdir.glob("warehouse.duckdb*")) / 1e9, 1),
+            "mining_s": round(sum(mining.values()), 2),
+            "mining_ratio": round(sum(mining.values()) / plain, 1),
+            **{f"mining_{name}_s": value for name, value in mining.items()},
         }
         if first_only:
             return {**first, "peak_rss_mb_dbt": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024}

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 WEEKS_PER_MONTH = 365.25 / 12 / 7
@@ -100,6 +99,9 @@ def fit_gamma_gamma(x: np.ndarray, m: np.ndarray, min_repeat_buyers: int = 30) -
 
 
 def _maximise(model: str, names: tuple[str, ...], negative_log_likelihood, customers: int) -> Fit:
+    # imported here: a run without enough data to fit does not pay for it (~0.7 s of every small run)
+    from scipy.optimize import minimize
+
     # log parameters keep every parameter positive; the same start and method give the same fit for the same rows
     result = minimize(negative_log_likelihood, np.zeros(len(names)), jac=True, method="L-BFGS-B",
                       options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 5000})

@@ -12,10 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
-from sklearn.tree import DecisionTreeClassifier
-from threadpoolctl import threadpool_limits
 
 # the behaviour clustered: how lately, how often, how much, how much at a time, how long known, how broadly
 CLUSTER_FEATURES = ("recency_days", "frequency", "monetary", "avg_order_value", "tenure_days", "category_count")
@@ -87,6 +83,11 @@ def fit_clusters(features: pd.DataFrame, k_min: int, k_max: int, sample_size: in
     if len(np.unique(points, axis=0)) < k_max:
         return Clusters(pd.DataFrame(), {}, customers,
                         f"fewer distinct behaviours than clusters: {len(np.unique(points, axis=0))} (k_max {k_max})")
+    # imported here: a run without enough data pays nothing for scikit-learn (~3 s of every small run)
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+    from threadpoolctl import threadpool_limits
+
     rng = np.random.default_rng(seed)
     sample = points[np.sort(rng.choice(customers, size=min(sample_size, customers), replace=False))]
     # one thread: the same sums in the same order, so the same centres on any machine
@@ -145,7 +146,7 @@ def assign(features: pd.DataFrame, profiles_table: pd.DataFrame) -> pd.Series:
 
 
 def explain(features: pd.DataFrame, target: pd.Series, max_depth: int, min_leaf_share: float, sample_size: int,
-            seed: int) -> tuple[pd.DataFrame, float | None, str | None]:
+            seed: int, min_customers: int = 0) -> tuple[pd.DataFrame, float | None, str | None]:
     """A decision tree of `max_depth` on EXPLAINING_FEATURES, grown on a seeded sample of up to `sample_size`
     customers, that places customers in `target`: one rule per leaf (segment, customers, correct, precision over all
     customers), with its fidelity (the share placed correctly); or why there is none."""
@@ -153,8 +154,12 @@ def explain(features: pd.DataFrame, target: pd.Series, max_depth: int, min_leaf_
     features, target = features.loc[known], target.loc[known].astype(str)
     if target.empty:
         return pd.DataFrame(), None, f"nothing to explain: no customer has a {target.name}"
+    if len(target) < min_customers:
+        return pd.DataFrame(), None, f"too few customers to explain: {len(target)} (needs {min_customers})"
     if target.nunique() < 2:
         return pd.DataFrame(), None, f"nothing to explain: {target.nunique()} segment(s) among {len(target)} customers"
+    from sklearn.tree import DecisionTreeClassifier  # imported here for the same reason as in fit_clusters
+
     values = features[list(EXPLAINING_FEATURES)].astype(float)
     grown = np.sort(np.random.default_rng(seed).choice(len(values), size=min(sample_size, len(values)), replace=False))
     tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=max(1, int(min_leaf_share * len(grown))),
@@ -174,7 +179,7 @@ def explain(features: pd.DataFrame, target: pd.Series, max_depth: int, min_leaf_
     return table.reset_index(drop=True), float(correct.mean()), None
 
 
-def rules_of(tree: DecisionTreeClassifier, values: pd.DataFrame) -> dict[int, str]:
+def rules_of(tree, values: pd.DataFrame) -> dict[int, str]:
     """Each leaf's path as one condition per feature ("frequency >= 4 and monetary <= 1200.50"); a feature with
     missing values says where they went ("sessions unknown or <= 2")."""
     structure, names = tree.tree_, list(values.columns)

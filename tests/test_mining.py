@@ -104,6 +104,9 @@ def test_too_little_data_says_why():
     one_segment = pd.Series(["only"] * len(customers), name="business_segment")
     assert mining.explain(explaining_frame(customers), one_segment, 3, 0.01, 1000, 42)[2] == \
         "nothing to explain: 1 segment(s) among 40 customers"
+    two_segments = pd.Series(np.where(customers["frequency"] > 2, "many", "few"), name="business_segment")
+    assert mining.explain(explaining_frame(customers), two_segments, 3, 0.01, 1000, 42, min_customers=100)[2] == \
+        "too few customers to explain: 40 (needs 100)"
 
 
 def as_sql(rule: str) -> str:

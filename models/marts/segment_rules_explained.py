@@ -22,7 +22,7 @@ def model(dbt, session):
     for target in ["cluster", *dimensions]:
         rules, fidelity, reason = mining.explain(
             customers, customers[target], int(dbt.config.get("max_depth")), float(dbt.config.get("min_leaf_share")),
-            int(dbt.config.get("sample_size")), int(dbt.config.get("seed")))
+            int(dbt.config.get("sample_size")), int(dbt.config.get("seed")), int(dbt.config.get("min_customers")))
         if reason:
             rules = pd.DataFrame([{"rule": None, "segment": None, "customers": int(customers[target].notna().sum()),
                                    "correct": None, "precision": None}])
