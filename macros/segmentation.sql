@@ -13,3 +13,16 @@
     {%- set window = ("partition by " ~ partition_by ~ " " if partition_by else "") -%}
     (rank() over ({{ window }}order by {{ expression }} desc) - 1)::double / count(*) over ({{ window }})
 {%- endmacro %}
+
+
+{# The segment dimensions whose history is kept: the built-in ones and those of segments.yml. #}
+{% macro history_dimensions() -%}
+    {{ return(['lifecycle_stage', 'value_tier', 'frequency_group', 'rfm_segment']
+        + var('segment_rules').dimensions | map(attribute='name') | list) }}
+{%- endmacro %}
+
+
+{# The primary dimension: the first of segments.yml (business_segment). #}
+{% macro primary_dimension() -%}
+    {{ return(var('segment_rules').dimensions[0].name) }}
+{%- endmacro %}

@@ -32,6 +32,7 @@ PUBLISHED_TABLES = (
     "clv_backtest",
     "product_associations",
     "customer_recommendations",
+    "segment_transitions",
 )
 
 # Column names each CRM's import maps without a custom mapping step; the customer id is the

@@ -182,6 +182,8 @@ def test_a_landing_zone_too_small_to_fit_says_why_in_the_assets_and_publishes_no
         f"none: too few customers with a purchase: {len(days)} (needs 100)"
     assert said["segment_rules_explained"]["cluster"].value == \
         "not explained: nothing to explain: no customer has a cluster"
+    assert said["product_associations"]["associations"].value == \
+        "none: no order items of completed orders up to the as-of date"
     bi_file = workspace / "publish" / "bi.duckdb"
     reasons = query(bi_file, "select distinct model, reason from clv_model_fit where value is null order by 1")
     assert [model for model, _ in reasons] == ["bgnbd", "gamma_gamma"]

@@ -15,6 +15,18 @@ clustered as (
     select * from {{ ref('customer_clusters') }}
 ),
 
+primary_versions as (
+    -- the customer's current version of the primary dimension and the segment of the version before it
+    select
+        customer_id,
+        valid_from as segment_since,
+        lag(segment) over (partition by customer_id order by valid_from) as previous_segment,
+        valid_to
+    from {{ ref('segment_history') }}
+    where dimension = '{{ primary_dimension() }}'
+    qualify valid_to is null
+),
+
 published as (
     select
         segmented.customer_id,
@@ -56,6 +68,8 @@ published as (
         round(predicted.expected_purchases_365d, 4) as expected_purchases_365d,
         cast(round(predicted.predicted_clv_12m, 2) as decimal(18, 2)) as predicted_clv_12m,
         clustered.cluster,
+        primary_versions.previous_segment,
+        primary_versions.segment_since,
         cast(channel_cac as decimal(18, 2)) as channel_cac,
         age,
         age_band,
@@ -92,6 +106,7 @@ published as (
     from segmented
     left join predicted on segmented.customer_id = predicted.customer_id
     left join clustered on segmented.customer_id = clustered.customer_id
+    left join primary_versions on segmented.customer_id = primary_versions.customer_id
 )
 
 select * from published

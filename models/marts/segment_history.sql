@@ -1,8 +1,7 @@
 -- One row per customer, dimension and segment version over the snapshot dates: a version starts at
 -- the first evaluation in a segment and ends the day before the next version starts (NULL while
 -- current). Rebuilt from the landing zone and the as-of date alone.
-{%- set dimensions = ['lifecycle_stage', 'value_tier', 'frequency_group', 'rfm_segment']
-    + var('segment_rules').dimensions | map(attribute='name') | list %}
+{%- set dimensions = history_dimensions() %}
 with
 
 snapshots as (

@@ -113,11 +113,33 @@ def explanation_metadata(settings: Settings, context: dg.AssetExecutionContext) 
     return metadata
 
 
+def association_metadata(settings: Settings, context: dg.AssetExecutionContext) -> dict[str, dg.MetadataValue]:
+    """How many rules over how many baskets, or why there are none (no order items, or no pair frequent and lifted
+    enough)."""
+    with connect(settings.warehouse, settings, read_only=True) as con:
+        baskets, products, categories = con.execute("""
+            select (select count(distinct order_id) from intermediate.int_order_lines_completed),
+                count(*) filter (where item_type = 'product' and segment = 'all'),
+                count(*) filter (where item_type = 'category' and segment = 'all')
+            from marts.product_associations""").fetchall()[0]
+    if not baskets:
+        reason = "no order items of completed orders up to the as-of date"
+    elif not products + categories:
+        reason = (f"no pair of the {baskets} orders with items passes association_min_orders, "
+                  "association_min_support and association_min_lift")
+    else:
+        return {"associations": dg.MetadataValue.text(
+            f"{products} product and {categories} category rules over all {baskets} orders with items")}
+    context.log.warning(f"no product associations: {reason}; recommendations come from browsing and interests")
+    return {"associations": dg.MetadataValue.text(f"none: {reason}")}
+
+
 # what the mining models say about their fit, added to their materialisations once dbt has let go of the warehouse
 FIT_METADATA = {
     dg.AssetKey(["marts", "clv_model_fit"]): clv_fit_metadata,
     dg.AssetKey(["marts", "cluster_profiles"]): cluster_metadata,
     dg.AssetKey(["marts", "segment_rules_explained"]): explanation_metadata,
+    dg.AssetKey(["marts", "product_associations"]): association_metadata,
 }
 
 
