@@ -33,6 +33,7 @@ PUBLISHED_TABLES = (
     "product_associations",
     "customer_recommendations",
     "segment_transitions",
+    "category_trends",
 )
 
 # Column names each CRM's import maps without a custom mapping step; the customer id is the

@@ -64,7 +64,8 @@ PARAMETERS = (
     "clv_monthly_discount_rate clv_min_repeat_buyers clv_min_history_days clv_backtest_days association_min_orders "
     "association_min_support association_min_lift recommendation_count recommendation_exclude_days "
     "playbook_cross_sell_pairs cluster_k_min cluster_k_max cluster_sample_size cluster_min_customers "
-    "explain_max_depth explain_min_leaf_share explain_sample_size explain_min_customers mining_seed"
+    "explain_max_depth explain_min_leaf_share explain_sample_size explain_min_customers mining_seed "
+    "trend_window_days trend_min_z trend_min_buyers"
 ).split()
 # Columns customer_segments publishes besides the dimensions of segments.yml (and those CONTRACT
 # section 5 adds): a dimension of that name would overwrite one. tests/test_rules.py keeps this in

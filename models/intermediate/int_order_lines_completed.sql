@@ -19,7 +19,15 @@ orders as (
 ),
 
 lines as (
-    select orders.order_id, orders.order_date, orders.customer_id, items.line_no, items.product_id, products.category
+    select
+        orders.order_id,
+        orders.order_date,
+        orders.customer_id,
+        items.line_no,
+        items.product_id,
+        products.category,
+        -- in the order's currency, as int_customer_categories_daily counts category spend
+        items.quantity * items.unit_price as line_amount
     from orders
     inner join {{ ref('int_order_items_triaged') }} as items on orders.order_id = items.order_id
     left join {{ ref('int_products_triaged') }} as products
