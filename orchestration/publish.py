@@ -34,6 +34,7 @@ PUBLISHED_TABLES = (
     "customer_recommendations",
     "segment_transitions",
     "category_trends",
+    "segment_kpis",
 )
 
 # Column names each CRM's import maps without a custom mapping step; the customer id is the
