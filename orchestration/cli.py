@@ -133,13 +133,16 @@ def _run(settings: Settings, quiet: bool, as_json: bool, demo: bool = False, ful
             print(json.dumps({"status": "failed", "reason": outcome.reason, "log": str(log_file),
                               "phase_seconds": outcome.phase_seconds}, ensure_ascii=False))
         return 1
-    return _report(settings, _summary(settings, outcome.phase_seconds, log_file), quiet, as_json, demo)
+    return _report(settings, _summary(settings, outcome.phase_seconds, log_file), quiet, as_json, demo,
+                   outcome.warnings)
 
 
-def _report(settings: Settings, summary: dict, quiet: bool, as_json: bool, demo: bool) -> int:
+def _report(settings: Settings, summary: dict, quiet: bool, as_json: bool, demo: bool,
+            check_warnings: list[str] | None = None) -> int:
     """The summary of a run that succeeded (or had nothing new), then its warnings on stderr: after the run, so that
     a failed run still says one line on stderr (CONTRACT section 3)."""
     warnings = [DEMO_KEY_WARNING] if settings.uses_demo_key and not demo else []
+    warnings += check_warnings or []
     summary["warnings"] = warnings
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, default=str))

@@ -65,7 +65,7 @@ PARAMETERS = (
     "association_min_support association_min_lift recommendation_count recommendation_exclude_days "
     "playbook_cross_sell_pairs cluster_k_min cluster_k_max cluster_sample_size cluster_min_customers "
     "explain_max_depth explain_min_leaf_share explain_sample_size explain_min_customers mining_seed "
-    "trend_window_days trend_min_z trend_min_buyers kpi_retention_days"
+    "trend_window_days trend_min_z trend_min_buyers kpi_retention_days kpi_max_change"
 ).split()
 # Columns customer_segments publishes besides the dimensions of segments.yml (and those CONTRACT
 # section 5 adds): a dimension of that name would overwrite one. tests/test_rules.py keeps this in

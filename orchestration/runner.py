@@ -22,6 +22,8 @@ class RunOutcome:
     reason: str = ""
     failed_checks: list[str] = field(default_factory=list)
     phase_seconds: dict[str, float] = field(default_factory=dict)
+    # checks that warn (severity WARN) and did not pass: the run goes on, the user is told
+    warnings: list[str] = field(default_factory=list)
 
 
 def phase_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
@@ -87,8 +89,13 @@ def run_pipeline(log_file: Path, progress: bool = False, full_refresh: bool = Fa
         for evaluation in result.get_asset_check_evaluations()
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     ]
+    warnings = [
+        f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}: {evaluation.description}"
+        for evaluation in result.get_asset_check_evaluations()
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    ]
     if result.success and not failed_checks:
-        return RunOutcome(success=True, phase_seconds=phases)
+        return RunOutcome(success=True, phase_seconds=phases, warnings=warnings)
     return RunOutcome(success=False, reason=_reason(result, failed_checks), failed_checks=failed_checks,
                       phase_seconds=phases)
 

@@ -48,6 +48,15 @@ def test_demo_runs_and_reports(project):
     assert done == sorted(done)
     assert any(line.split()[:2] == ["checks", "done"] for line in lines)
     assert (root / "data" / "landing" / "customers.csv").exists()
+    # a business segment under min_segment_size (20) is a warning on stderr, not a failure
+    with bi(root) as con:
+        small = con.execute("select segment, customers from segment_summary where dimension = 'business_segment' "
+                            "and customers < 20 order by segment").fetchall()
+    warned = [line for line in result.stderr.splitlines() if "segment_sizes_stable" in line]
+    assert [(segment, n) for segment, n in small
+            if any(f"business_segment/{segment}: {n} customers, under min_segment_size 20" in line
+                   for line in warned)] == small
+    assert bool(warned) == bool(small)
 
 
 def test_every_input_customer_is_segmented_once(project):
