@@ -55,6 +55,7 @@ def build_report(bi_file: Path, out: Path, docs_link: str | None = "docs/index.h
         audiences = q("select audience, members, opted_out_excluded, exported from audience_summary "
                       "order by audience").fetchall()
         mining = _mining(q)
+        dynamics = _dynamics(q)
 
     sizes = go.Figure([
         go.Bar(name="share of customers 客户占比", x=[s[0] for s in segments], y=[s[3] for s in segments]),
@@ -101,6 +102,7 @@ def build_report(bi_file: Path, out: Path, docs_link: str | None = "docs/index.h
         [(s, zh, n, f"{c:.1%}", f"{r:.1%}") for s, zh, n, c, r in segments])}</div>
 </section>
 {_mining_sections(mining, currency)}
+{_dynamics_sections(dynamics)}
 <section><h2>Load audit and quarantine 数据加载与隔离</h2>{_table(
         ["entity 实体", "read 读取", "accepted 接受", "quarantined 隔离", "duplicates 重复"], audit)}</section>
 <section><h2>Audiences 营销人群</h2>{_table(
@@ -197,4 +199,60 @@ def _mining_sections(mining: dict, currency: str) -> str:
     else:
         sections.append("<section><h2>Products bought together 关联商品</h2><p>No product pair passes the "
                         "association thresholds (or there are no order items).</p></section>")
+    return "\n".join(sections)
+
+
+def _dynamics(q) -> dict:
+    """How segments change: the business-segment flows of the last period, KPI trends per business segment, and
+    the flagged shifts in category demand."""
+    return {
+        "flows": q("""
+            select coalesce(from_segment, 'new sign-ups'), to_segment, customers, period_start, period_end
+            from segment_transitions
+            where dimension = 'business_segment' and period_end = (select max(period_end) from segment_transitions)
+            order by 1, 2""").fetchall(),
+        "kpis": q("""
+            select segment, period_start, repurchase_rate, retention_rate from segment_kpis
+            where dimension = 'business_segment' order by segment, period_start""").fetchall(),
+        "shifts": q("""
+            select category, segment, compared_with, buyers_now, buyers_before, share_before, share_now, z, direction
+            from category_trends where flagged
+            order by segment != 'all', abs(z) desc, category, segment, compared_with limit 15""").fetchall(),
+    }
+
+
+def _dynamics_sections(dynamics: dict) -> str:
+    parts = []
+    flows = dynamics["flows"]
+    if flows:
+        sources = sorted({f for f, *_ in flows})
+        targets = sorted({t for _, t, *_ in flows})
+        labels = [f"{s} ({flows[0][3]})" for s in sources] + [f"{t} ({flows[0][4]})" for t in targets]
+        sankey = go.Figure(go.Sankey(
+            node={"label": labels, "pad": 12},
+            link={"source": [sources.index(f) for f, *_ in flows],
+                  "target": [len(sources) + targets.index(t) for _, t, *_ in flows],
+                  "value": [n for _, _, n, *_ in flows]}))
+        sankey.update_layout(title="Business segment flows, last period 业务分群迁移")
+        parts.append(f"<div>{_chart(sankey, 'chart-transitions')}</div>")
+    kpis = dynamics["kpis"]
+    if kpis:
+        trend = go.Figure([
+            go.Scatter(name=segment, mode="lines+markers",
+                       x=[str(p) for s, p, *_ in kpis if s == segment], y=[r for s, _, _, r in kpis if s == segment])
+            for segment in sorted({s for s, *_ in kpis})
+        ])
+        trend.update_layout(title="Retention by business segment 各分群留存率", yaxis_tickformat=".0%",
+                            xaxis_title="period start 周期开始")
+        parts.append(f"<div>{_chart(trend, 'chart-kpi-trends')}</div>")
+    sections = [f'<section class="grid">{"".join(parts)}</section>'] if parts else []
+    if dynamics["shifts"]:
+        sections.append("<section><h2>Demand shifts 需求变化</h2>" + _table(
+            ["category 品类", "segment 分群", "compared with 对比", "buyers now 当前买家", "buyers before 之前买家",
+             "share before 之前占比", "share now 当前占比", "z", "direction 方向"],
+            [(c, seg, w, n, b, f"{before:.1%}", f"{now:.1%}", f"{z:+.2f}", d)
+             for c, seg, w, n, b, before, now, z, d in dynamics["shifts"]]) + "</section>")
+    else:
+        sections.append("<section><h2>Demand shifts 需求变化</h2><p>No category's share of buyers changed "
+                        "significantly (category_trends).</p></section>")
     return "\n".join(sections)

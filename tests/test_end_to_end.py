@@ -267,12 +267,13 @@ def test_report_renders_every_chart_in_a_browser_without_errors(project, browser
     root, _ = project
     report = root / "data" / "publish" / "current" / "report.html"
     page, problems = open_page(browser, report.resolve().as_uri())
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 7", timeout=30000)
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 9", timeout=30000)
     charts = page.eval_on_selector_all(".js-plotly-plot", "nodes => nodes.map(n => n.id)")
     assert set(charts) == {"chart-segments", "chart-rf-heatmap", "chart-tier-by-stage", "chart-clv", "chart-tags",
-                           "chart-clv-predicted", "chart-backtest"}
+                           "chart-clv-predicted", "chart-backtest", "chart-transitions", "chart-kpi-trends"}
     for chart in charts:  # every chart drew its marks, not an empty frame
-        marks = page.eval_on_selector(f"#{chart}", "n => n.querySelectorAll('.point, .bars path, .hm, image').length")
+        marks = page.eval_on_selector(
+            f"#{chart}", "n => n.querySelectorAll('.point, .bars path, .hm, image, .sankey-link, .js-line').length")
         assert marks > 0, chart
     assert "客户分群报告" in page.title()
     # the models: one table row per cluster, per explaining rule and per top product pair, as published
@@ -281,7 +282,8 @@ def test_report_renders_every_chart_in_a_browser_without_errors(project, browser
             select (select count(cluster) from cluster_profiles), (select count(*) from segment_rules_explained),
                 (select least(count(*), 10) from product_associations
                  where item_type = 'product' and antecedent < consequent)""").fetchall()[0]
-    for heading, rows in (("行为聚类", clusters), ("分群规则解释", rules), ("关联商品", pairs)):
+        shifts = con.execute("select least(count(*), 15) from category_trends where flagged").fetchall()[0][0]
+    for heading, rows in (("行为聚类", clusters), ("分群规则解释", rules), ("关联商品", pairs), ("需求变化", shifts)):
         section = page.locator("section", has=page.locator(f"h2:has-text('{heading}')"))
         assert section.locator("tr").count() == rows + (1 if rows else 0), heading
     assert clusters >= 3 and rules > 0
