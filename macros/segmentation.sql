@@ -26,3 +26,10 @@
 {% macro primary_dimension() -%}
     {{ return(var('segment_rules').dimensions[0].name) }}
 {%- endmacro %}
+
+
+{# Whether a customer is in an audience's control group: a fixed audience_holdout_share of each audience, chosen by
+   the MD5 of audience and customer id, so the same customer stays in or out of the holdout on every run. #}
+{% macro in_holdout(audience, customer_id) -%}
+    (md5_number({{ audience }} || ':' || {{ customer_id }}) % 10000 < {{ var('audience_holdout_share') }} * 10000)
+{%- endmacro %}

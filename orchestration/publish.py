@@ -35,6 +35,7 @@ PUBLISHED_TABLES = (
     "segment_transitions",
     "category_trends",
     "segment_kpis",
+    "audience_evaluation",
 )
 
 # Column names each CRM's import maps without a custom mapping step; the customer id is the
@@ -120,7 +121,8 @@ def _export_parquet(warehouse: Path, schema: str, tables: tuple[str, ...], out: 
 
 
 def _export_audiences(warehouse: Path, schema: str, out: Path) -> None:
-    """One CSV per audience and CRM, UTF-8 with BOM so that Excel shows Chinese; opted-out customers left out."""
+    """One CSV per audience and CRM, UTF-8 with BOM so that Excel shows Chinese; opted-out customers and the
+    audience's control group left out."""
     with connect(warehouse, read_only=True) as con:
         exists = con.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = 'audience_members'",
@@ -129,7 +131,8 @@ def _export_audiences(warehouse: Path, schema: str, out: Path) -> None:
             return
         rows = con.execute(
             f"select audience, customer_id, segment, tags, recommended_action, cast(as_of_date as varchar) "
-            f"from {schema}.audience_members where not marketing_opt_out order by audience, customer_id").fetchall()
+            f"from {schema}.audience_members where not marketing_opt_out and not in_holdout "
+            f"order by audience, customer_id").fetchall()
         audiences = [a for (a,) in con.execute(
             f"select distinct audience from {schema}.audience_members order by 1").fetchall()]
     out.mkdir()

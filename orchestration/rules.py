@@ -65,7 +65,7 @@ PARAMETERS = (
     "association_min_support association_min_lift recommendation_count recommendation_exclude_days "
     "playbook_cross_sell_pairs cluster_k_min cluster_k_max cluster_sample_size cluster_min_customers "
     "explain_max_depth explain_min_leaf_share explain_sample_size explain_min_customers mining_seed "
-    "trend_window_days trend_min_z trend_min_buyers kpi_retention_days kpi_max_change"
+    "trend_window_days trend_min_z trend_min_buyers kpi_retention_days kpi_max_change audience_holdout_share"
 ).split()
 # Columns customer_segments publishes besides the dimensions of segments.yml (and those CONTRACT
 # section 5 adds): a dimension of that name would overwrite one. tests/test_rules.py keeps this in
@@ -247,6 +247,8 @@ def _parameters(raw: Any, where: str) -> dict[str, float]:
     clusters = (raw.get("cluster_k_min", 3), raw.get("cluster_k_max", 8))
     if not 2 <= clusters[0] <= clusters[1] or any(value != int(value) for value in clusters):
         raise RulesError(f"{where}: cluster_k_min and cluster_k_max must be whole numbers, 2 <= k_min <= k_max")
+    if not raw.get("audience_holdout_share", 0.1) <= 0.5:
+        raise RulesError(f"{where}: audience_holdout_share must be between 0 and 0.5 (most of an audience is exported)")
     if not 1 <= raw.get("explain_max_depth", 3) <= 8:
         raise RulesError(f"{where}: explain_max_depth must be between 1 and 8 (deeper rules are no explanation)")
     return dict(raw)

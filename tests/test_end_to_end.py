@@ -247,13 +247,19 @@ def test_audiences_are_exported_for_each_crm_without_opted_out_customers(project
     root, _ = project
     folder = root / "data" / "publish" / "current" / "audiences"
     with bi(root) as con:
-        summary = {a: (m, o, e) for a, m, o, e in con.execute(
-            "select audience, members, opted_out_excluded, exported from audience_summary").fetchall()}
+        summary = {a: (m, o, h, e) for a, m, o, h, e in con.execute(
+            "select audience, members, opted_out_excluded, held_out, exported from audience_summary").fetchall()}
         opted_out = {c for (c,) in con.execute(
             "select customer_id from customer_segments where marketing_opt_out").fetchall()}
-    assert summary and sum(o for _, o, _ in summary.values()) > 0
-    for audience, (members, excluded, exported) in summary.items():
-        assert members == excluded + exported
+        evaluated = dict(con.execute("select audience || '/' || \"group\", customers from audience_evaluation")
+                         .fetchall())
+    assert summary and sum(o for _, o, _, _ in summary.values()) > 0
+    assert sum(h for _, _, h, _ in summary.values()) > 0
+    # the control group: about audience_holdout_share (10 %) of those not opted out, never exported, and evaluated
+    assert 0.04 < sum(h for *_, h, _ in summary.values()) / sum(h + e for *_, h, e in summary.values()) < 0.2
+    assert {key.split("/")[1] for key in evaluated} == {"exported", "holdout"}
+    for audience, (members, excluded, held_out, exported) in summary.items():
+        assert members == excluded + held_out + exported
         for crm, id_column in (("salesforce", "External_Id__c"), ("hubspot", "customer_id"), ("zoho", "External ID")):
             raw = (folder / f"{audience}__{crm}.csv").read_bytes()
             assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel opens Chinese correctly

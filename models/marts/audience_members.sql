@@ -1,6 +1,6 @@
 -- One row per audience (segments.yml) and customer in it on the as-of date, with the segment, the
--- active tags and the recommended action that a CRM import needs; opted-out customers are flagged
--- here and left out of every export.
+-- active tags and the recommended action that a CRM import needs; opted-out customers and the audience's control
+-- group (in_holdout) are flagged here and left out of every export.
 {%- set rules = var('segment_rules') %}
 {%- set primary = rules.dimensions[0].name %}
 with
@@ -48,7 +48,8 @@ described as (
         coalesce(tag_lists.tags, '') as tags,
         actions.recommended_action,
         customers.as_of_date,
-        customers.marketing_opt_out
+        customers.marketing_opt_out,
+        {{ in_holdout('members.audience', 'members.customer_id') }} as in_holdout
     from members
     inner join customers on members.customer_id = customers.customer_id
     left join tag_lists on members.customer_id = tag_lists.customer_id
