@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 import duckdb
 
@@ -40,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     forget = commands.add_parser(
         "forget", help="erase customers from raw, warehouse, history, kept releases and audience files")
     forget.add_argument("customer_ids", nargs="+", metavar="customer_id")
+    preview = commands.add_parser(
+        "preview", help="the segments proposed rules would give on the current warehouse (from -> to), publishing "
+                        "nothing")
+    preview.add_argument("--rules", required=True, type=Path, metavar="FILE", help="the proposed segments.yml")
+    preview.add_argument("--out", type=Path, default=Path("preview"), metavar="DIR",
+                         help="where the matrix and the movers are written as CSV and JSON (default: ./preview)")
     for sub in (demo, gen):
         sub.add_argument("--customers", type=int, default=DemoSpec.customers)
         sub.add_argument("--orders", type=int, default=DemoSpec.orders)
@@ -72,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "forget":
         return _forget(settings, args.customer_ids)
+    if args.command == "preview":
+        return _preview(settings, args.rules, args.out)
     if args.command in ("demo", "generate"):
         spec = DemoSpec(customers=args.customers, orders=args.orders, seed=args.seed,
                         file_format=args.format, with_items=not args.no_items)
@@ -82,6 +91,18 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     return _run(settings, quiet=args.quiet, as_json=args.json, demo=args.command == "demo",
                 full_refresh=args.full_refresh)
+
+
+def _preview(settings: Settings, rules_file: Path, out_dir: Path) -> int:
+    from orchestration.preview import PreviewError, describe, preview
+
+    try:
+        result = preview(settings, rules_file, out_dir)
+    except (rules.RulesError, PreviewError, RunLockedError, duckdb.Error, OSError) as error:
+        print(f"segments: preview failed: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 1
+    print(describe(result))
+    return 0
 
 
 def _forget(settings: Settings, customer_ids: list[str]) -> int:

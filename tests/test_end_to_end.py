@@ -213,14 +213,31 @@ def test_changing_a_threshold_in_segments_yml_moves_the_expected_customers(proje
     rules["parameters"]["value_tier_high_share"] = 0.4
     edited = tmp_path / "segments.yml"
     edited.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    # first previewed (segments preview): the moves are listed and nothing is published
+    published = (copy / "data" / "publish" / "current").resolve()
+    previewed = run_cli("preview", "--rules", str(edited), "--out", str(tmp_path / "preview"), cwd=copy,
+                        env={k: "" for k in DEFAULTS})
+    assert previewed.returncode == 0, previewed.stderr
+    assert (copy / "data" / "publish" / "current").resolve() == published
+    with (tmp_path / "preview" / "preview_movers.csv").open(encoding="utf-8-sig") as handle:
+        movers = [row for row in csv.DictReader(handle)]
     result = run_cli("run", cwd=copy, env={**{k: "" for k in DEFAULTS}, "SEGMENTS_RULES_FILE": str(edited)})
     assert result.returncode == 0, result.stderr
     with bi(copy) as con:
         after = dict(con.execute("select customer_id, value_tier from customer_segments").fetchall())
+        segments_after = con.execute("select customer_id, business_segment from customer_segments").fetchall()
     moved = {cid for cid in before if before[cid][0] != after[cid]}
     expected = {cid for cid, (tier, ahead) in before.items() if ahead is not None and 0.2 <= ahead < 0.4}
     assert moved == expected and len(moved) > 10
     assert {before[cid][0] for cid in moved} == {"mid"} and {after[cid] for cid in moved} == {"high"}
+    # the preview named exactly the customers the run then moved, in every dimension it changed
+    assert {(r["customer_id"], r["from_segment"], r["to_segment"]) for r in movers if r["dimension"] == "value_tier"} \
+        == {(cid, "mid", "high") for cid in moved}
+    with bi(root) as con:
+        segments_before = dict(con.execute("select customer_id, business_segment from customer_segments").fetchall())
+    assert {(r["customer_id"], r["to_segment"]) for r in movers if r["dimension"] == "business_segment"} \
+        == {(cid, segment) for cid, segment in segments_after if segments_before[cid] != segment}
+    assert f"value_tier: {len(moved)} would move" in previewed.stdout
 
 
 def test_every_dimension_is_populated_in_the_demo(project):
