@@ -33,3 +33,22 @@
 {% macro in_holdout(audience, customer_id) -%}
     (md5_number({{ audience }} || ':' || {{ customer_id }}) % 10000 < {{ var('audience_holdout_share') }} * 10000)
 {%- endmacro %}
+
+
+{# The members of every segments.yml audience: (audience, customer_id) for each row of the `customers` CTE that meets
+   the audience's conditions and, where it asks for one, holds its tag in the `tags` CTE (customer_id, tag). #}
+{% macro audience_membership(customers, tags) -%}
+    {%- set audiences = var('segment_rules').audiences %}
+    {%- for audience in audiences %}
+    select '{{ audience.name }}' as audience, {{ customers }}.customer_id
+    from {{ customers }}
+    where {{ audience.sql }}
+        {%- if audience.has_tag %}
+        and {{ customers }}.customer_id in (select customer_id from {{ tags }} where tag = '{{ audience.has_tag }}')
+        {%- endif %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+    {%- if not audiences %}
+    select cast(null as varchar) as audience, cast(null as varchar) as customer_id where false
+    {%- endif %}
+{%- endmacro %}

@@ -2,7 +2,6 @@
 -- before the as-of date (by the audience's own conditions on that date's segments and tags), split into those who
 -- were exported and the control group held out of the export (in_holdout), and what each group did by the as-of
 -- date: repurchase rate and revenue. The difference between the groups is the audience's measured effect.
-{%- set rules = var('segment_rules') %}
 with
 
 snapshots as (
@@ -32,21 +31,11 @@ ending as (
 ),
 
 members as (
-    {%- for audience in rules.audiences %}
-    select '{{ audience.name }}' as audience, customers.customer_id, customers.marketing_opt_out,
-        customers.frequency, customers.monetary
-    from customers
-    where {{ audience.sql }}
-        {%- if audience.has_tag %}
-        and customers.customer_id in (select customer_id from tags_then where tag = '{{ audience.has_tag }}')
-        {%- endif %}
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
-    {%- if not rules.audiences %}
-    select cast(null as varchar) as audience, cast(null as varchar) as customer_id, false as marketing_opt_out,
-        0 as frequency, 0 as monetary
-    where false
-    {%- endif %}
+    -- the audience's members at the period's start, with what they had bought by then
+    select membership.audience, customers.customer_id, customers.marketing_opt_out, customers.frequency,
+        customers.monetary
+    from ({{ audience_membership('customers', 'tags_then') }}) as membership
+    inner join customers on membership.customer_id = customers.customer_id
 ),
 
 outcomes as (

@@ -26,18 +26,7 @@ actions as (
 ),
 
 members as (
-    {%- for audience in rules.audiences %}
-    select '{{ audience.name }}' as audience, customers.customer_id
-    from customers
-    where {{ audience.sql }}
-        {%- if audience.has_tag %}
-        and customers.customer_id in (select customer_id from active_tags where tag = '{{ audience.has_tag }}')
-        {%- endif %}
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
-    {%- if not rules.audiences %}
-    select cast(null as varchar) as audience, cast(null as varchar) as customer_id where false
-    {%- endif %}
+    {{ audience_membership('customers', 'active_tags') }}
 ),
 
 described as (
