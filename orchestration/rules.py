@@ -65,7 +65,8 @@ PARAMETERS = (
     "association_min_support association_min_lift recommendation_count recommendation_exclude_days "
     "playbook_cross_sell_pairs cluster_k_min cluster_k_max cluster_sample_size cluster_min_customers "
     "explain_max_depth explain_min_leaf_share explain_sample_size explain_min_customers mining_seed "
-    "trend_window_days trend_min_z trend_min_buyers kpi_retention_days kpi_max_change audience_holdout_share"
+    "trend_window_days trend_min_z trend_min_buyers kpi_retention_days kpi_max_change audience_holdout_share "
+    "grace_days_value_tier grace_days_lifecycle_stage"
 ).split()
 # Columns customer_segments publishes besides the dimensions of segments.yml (and those CONTRACT
 # section 5 adds): a dimension of that name would overwrite one. tests/test_rules.py keeps this in
@@ -73,7 +74,8 @@ PARAMETERS = (
 PUBLISHED_COLUMNS = frozenset((
     "customer_id as_of_date interests signup_date first_order_date last_order_date currency rfm_score coarse_segment "
     "fine_segment clv category_affinity segment_reasons p_alive expected_purchases_90d expected_purchases_365d "
-    "predicted_clv_12m cluster previous_segment segment_since"
+    "predicted_clv_12m cluster previous_segment segment_since value_tier_effective lifecycle_stage_effective "
+    "grace_reason"
 ).split())
 # Beyond this a number in segments.yml is a typo, and SQL would carry it as an overflowing literal.
 LARGEST_NUMBER = 1e15

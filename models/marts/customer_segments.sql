@@ -15,6 +15,40 @@ clustered as (
     select * from {{ ref('customer_clusters') }}
 ),
 
+graced as (
+    -- the current value_tier and lifecycle_stage versions beside the one before: a move down takes effect only after
+    -- the customer has qualified for the lower segment for the dimension's grace_days (a move up at once)
+    select
+        customer_id,
+        dimension,
+        segment,
+        valid_from,
+        lag(segment) over (partition by customer_id, dimension order by valid_from) as previous_segment,
+        valid_to
+    from {{ ref('segment_history') }}
+    where dimension in ('value_tier', 'lifecycle_stage')
+    qualify valid_to is null
+),
+
+held as (
+    select
+        graced.customer_id,
+        graced.dimension,
+        graced.previous_segment as effective_segment,
+        graced.dimension || ' held at ' || graced.previous_segment || ' until '
+            || strftime(graced.valid_from + grace.days, '%Y-%m-%d') || ' (grace ' || grace.days
+            || ' days): qualifies for ' || graced.segment || ' since ' || strftime(graced.valid_from, '%Y-%m-%d')
+            as reason
+    from graced
+    inner join (values
+        ('value_tier', {{ var('grace_days_value_tier') }}, ['low', 'mid', 'high']),
+        ('lifecycle_stage', {{ var('grace_days_lifecycle_stage') }}, ['prospect', 'churned', 'silent', 'new', 'active'])
+    ) as grace(dimension, days, ranked) on graced.dimension = grace.dimension
+    cross join (select max(snapshot_date) as as_of_date from {{ ref('int_snapshot_dates') }}) as as_of
+    where list_position(grace.ranked, graced.segment) < list_position(grace.ranked, graced.previous_segment)
+        and as_of.as_of_date < graced.valid_from + grace.days
+),
+
 primary_versions as (
     -- the customer's current version of the primary dimension and the segment of the version before it
     select
@@ -54,9 +88,12 @@ published as (
         r_score::varchar || f_score::varchar || m_score::varchar as rfm_score,
         rfm_segment,
         value_tier,
+        coalesce(held_tier.effective_segment, value_tier) as value_tier_effective,
         frequency_group,
         fm_quadrant,
         lifecycle_stage,
+        coalesce(held_stage.effective_segment, lifecycle_stage) as lifecycle_stage_effective,
+        nullif(concat_ws('; ', held_tier.reason, held_stage.reason), '') as grace_reason,
         {%- for dimension in var('segment_rules').dimensions %}
         {{ dimension.name }},
         {%- endfor %}
@@ -107,6 +144,9 @@ published as (
     left join predicted on segmented.customer_id = predicted.customer_id
     left join clustered on segmented.customer_id = clustered.customer_id
     left join primary_versions on segmented.customer_id = primary_versions.customer_id
+    left join held as held_tier on segmented.customer_id = held_tier.customer_id and held_tier.dimension = 'value_tier'
+    left join held as held_stage
+        on segmented.customer_id = held_stage.customer_id and held_stage.dimension = 'lifecycle_stage'
 )
 
 select * from published
