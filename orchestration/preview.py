@@ -19,9 +19,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from orchestration import rules
+from orchestration.db import connect
 from orchestration.dbt_project import PROJECT_ROOT, dbt_vars
 from orchestration.lock import run_lock
 from orchestration.settings import Settings
@@ -56,7 +55,7 @@ def preview(settings: Settings, rules_file: Path, out_dir: Path) -> Preview:
         with run_lock(settings, purpose="segments preview"):
             shutil.copyfile(settings.warehouse, copy)
         _rebuild(settings, proposed, copy, scratch)
-        matrix = _compare(settings.warehouse, copy, dimensions)
+        matrix = _compare(settings, copy, dimensions)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return _write(matrix, out_dir)
@@ -74,9 +73,9 @@ def _rebuild(settings: Settings, proposed: dict, copy: Path, scratch: Path) -> N
         raise PreviewError(f"dbt failed on the proposed rules: {(errors or ['see dbt output'])[-1].strip()}")
 
 
-def _compare(warehouse: Path, copy: Path, dimensions: list[str]) -> list[tuple]:
-    with duckdb.connect() as con:
-        con.execute(f"attach '{warehouse}' as today (read_only)")
+def _compare(settings: Settings, copy: Path, dimensions: list[str]) -> list[tuple]:
+    with connect(":memory:", settings) as con:
+        con.execute(f"attach '{settings.warehouse}' as today (read_only)")
         con.execute(f"attach '{copy}' as proposed (read_only)")
         columns = {
             source: {name for (name,) in con.execute(
