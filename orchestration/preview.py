@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestration import rules
-from orchestration.db import connect
+from orchestration.db import connect, literal
 from orchestration.dbt_project import PROJECT_ROOT, dbt_vars
 from orchestration.lock import run_lock
 from orchestration.settings import Settings
@@ -75,8 +75,8 @@ def _rebuild(settings: Settings, proposed: dict, copy: Path, scratch: Path) -> N
 
 def _compare(settings: Settings, copy: Path, dimensions: list[str]) -> list[tuple]:
     with connect(":memory:", settings) as con:
-        con.execute(f"attach '{settings.warehouse}' as today (read_only)")
-        con.execute(f"attach '{copy}' as proposed (read_only)")
+        con.execute(f"attach {literal(str(settings.warehouse))} as today (read_only)")
+        con.execute(f"attach {literal(str(copy))} as proposed (read_only)")
         columns = {
             source: {name for (name,) in con.execute(
                 "select column_name from duckdb_columns() where database_name = ? and schema_name = 'marts' "
