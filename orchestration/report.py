@@ -166,10 +166,10 @@ def _mining_sections(mining: dict, currency: str) -> str:
         ])
         backtest.update_layout(title=f"Backtest: purchases since {deciles[0][4]} 回测", barmode="group",
                                xaxis_title="decile of expected purchases (1 = most) 预期购买十分位")
-        _, customers, predicted, actual, _, _ = total[0]
+        _, customers, predicted, actual, _, _ = total[0] if total else (None, 0, None, None, None, None)
         backtest_part = _chart(backtest, "chart-backtest") + (
             f"<p>In total 合计: {customers} customers predicted {predicted:.0f} purchase days, "
-            f"{actual:.0f} happened ({predicted / actual - 1:+.1%}).</p>" if actual else "")
+            f"{actual:.0f} happened ({predicted / actual - 1:+.1%}).</p>" if predicted is not None and actual else "")
     else:
         backtest_part = "<p>No backtest: " + html.escape(str(total[0][5] if total else "no data")) + "</p>"
     sections.append(f'<section class="grid"><div>{clv_part}</div><div>{backtest_part}</div></section>')
