@@ -185,8 +185,13 @@ def backtest(summaries: pd.DataFrame, min_repeat_buyers: int, min_history_weeks:
     total = {"decile": None, "customers": len(summaries), "actual_purchases": actual.sum()}
     if not fit.parameters:
         return _backtest_frame([{**total, "predicted_purchases": None, "reason": fit.reason}])
-    expected = expected_purchases(fit.parameters, holdout_weeks, summaries["repeat_transactions"],
-                                  summaries["recency_weeks"], summaries["age_weeks"])
+    expected = np.asarray(expected_purchases(fit.parameters, holdout_weeks, summaries["repeat_transactions"],
+                                             summaries["recency_weeks"], summaries["age_weeks"]), dtype=float)
+    if not np.isfinite(expected).all():
+        # a degenerate fit (parameters at the edge of their range): say so rather than publish NULL predictions
+        return _backtest_frame([{**total, "predicted_purchases": None,
+                                 "reason": f"degenerate fit: {int((~np.isfinite(expected)).sum())} predictions are "
+                                           "not finite"}])
     # highest expectation first, a tie going to the customer id: the same rows give the same deciles
     order = np.lexsort((summaries["customer_id"].to_numpy(), -expected))
     decile = np.empty(len(order), dtype=int)
