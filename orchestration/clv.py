@@ -103,13 +103,26 @@ def _maximise(model: str, names: tuple[str, ...], negative_log_likelihood, custo
     from scipy.optimize import minimize
 
     # log parameters keep every parameter positive; the same start and method give the same fit for the same rows
-    result = minimize(negative_log_likelihood, np.zeros(len(names)), jac=True, method="L-BFGS-B",
-                      options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 5000})
-    # a line search that can improve no further at a vanishing gradient is at the optimum: that tolerance is tight
-    at_optimum = np.isfinite(result.fun) and np.max(np.abs(result.jac)) <= 1e-6 * max(1.0, abs(result.fun))
-    if not (result.success or at_optimum) or not np.isfinite(result.fun):
-        return Fit(model, None, None, customers, f"maximum likelihood did not converge: {result.message}")
-    return Fit(model, dict(zip(names, np.exp(result.x).tolist(), strict=True)), -float(result.fun), customers)
+    start, previous = np.zeros(len(names)), np.inf
+    for _ in range(MAX_RESTARTS):
+        with np.errstate(all="ignore"):  # a line search may step to parameters that overflow: L-BFGS-B steps back
+            result = minimize(negative_log_likelihood, start, jac=True, method="L-BFGS-B",
+                              options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 5000})
+        if not np.isfinite(result.fun):
+            break
+        # a line search that can improve no further at a vanishing gradient is at the optimum: that tolerance is
+        # tight. Towards a limit of the model (parameters running off to the millions) the likelihood rises ever
+        # more slowly along a ridge where line searches stall: a restart from there (a fresh curvature estimate) that
+        # gains nothing at 1e-10 has reached the supremum to double precision.
+        at_optimum = np.max(np.abs(result.jac)) <= 1e-6 * max(1.0, abs(result.fun))
+        if result.success or at_optimum or previous - result.fun <= 1e-10 * abs(result.fun):
+            return Fit(model, dict(zip(names, np.exp(result.x).tolist(), strict=True)), -float(result.fun),
+                       customers)
+        start, previous = result.x, result.fun
+    return Fit(model, None, None, customers, f"maximum likelihood did not converge: {result.message}")
+
+
+MAX_RESTARTS = 10
 
 
 def p_alive(bgnbd: dict[str, float], x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
@@ -128,10 +141,66 @@ def expected_purchases(bgnbd: dict[str, float], weeks: float, x: np.ndarray, t_x
     overflows, for heavy buyers and long horizons; Euler's transformation of 2F1 cancels the two exactly and leaves
     (1 - z)^(a - 1) * 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z), finite for any x and t."""
     r, alpha, a, b = (bgnbd[k] for k in BGNBD_PARAMETERS)
-    x, t_x, big_t = (np.asarray(v, dtype=float) for v in (x, t_x, big_t))
+    x, t_x, big_t = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, t_x, big_t)))
     z = weeks / (alpha + big_t + weeks)
-    remaining = 1 - (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-    return (a + b + x - 1) / (a - 1) * remaining * p_alive(bgnbd, x, t_x, big_t)
+    with np.errstate(all="ignore"):
+        remaining = 1 - (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+        alive = np.asarray((a + b + x - 1) / (a - 1) * remaining)
+    unsolved = ~np.isfinite(alive)
+    if unsolved.any():
+        alive = alive.copy()
+        alive[unsolved] = _expected_purchases_if_alive_at_the_limits(bgnbd, weeks, x[unsolved], big_t[unsolved])
+    return alive * p_alive(bgnbd, x, t_x, big_t)
+
+
+def _expected_purchases_if_alive_at_the_limits(bgnbd: dict[str, float], weeks: float, x: np.ndarray,
+                                               big_t: np.ndarray) -> np.ndarray:
+    """The expected purchases of a customer alive at T where scipy's 2F1 gives up: a fit at one of the model's limits
+    (DECISIONS.md). Alive, the customer's rate and dropout probability are independent, lambda ~ Gamma(r + x,
+    alpha + T) and p ~ Beta(a, b + x), and E[X(t)] = E[(1 - ((alpha + T) / (alpha + T + p t))^(r + x)) / p].
+    - Buyers alike (r and alpha in the millions, the Poisson limit): the 2F1 series, summed term by term, settles.
+    - Dropout alike (a and b in the hundreds of thousands): Beta(a, b + x) is so narrow that a five-point
+      Gauss-Hermite rule around its mean is exact to double precision (checked against the three-point rule).
+    NaN where neither applies: the fit then says it is degenerate (fit_models)."""
+    r, alpha, a, b = (bgnbd[k] for k in BGNBD_PARAMETERS)
+    z = weeks / (alpha + big_t + weeks)
+    with np.errstate(all="ignore"):
+        series = _hypergeometric_series(a + b - 1 - r, a - 1, a + b + x - 1, z)
+        result = (a + b + x - 1) / (a - 1) * (1 - (1 - z) ** (a - 1) * series)
+        mean = a / (a + b + x)
+        spread = np.sqrt(mean * (1 - mean) / (a + b + x + 1))
+        narrow = (spread < 1e-2 * mean) & (mean + 6 * spread < 1)
+
+        def around_the_mean(nodes: tuple[float, ...], weights: tuple[float, ...]) -> np.ndarray:
+            return sum(weight * -np.expm1(-(r + x) * np.log1p((mean + node * spread) * weeks / (alpha + big_t)))
+                       / (mean + node * spread) for node, weight in zip(nodes, weights, strict=True))
+
+        # Gauss-Hermite rules of three and five points: where they disagree, the Beta is not narrow enough
+        three = around_the_mean((-np.sqrt(3), 0, np.sqrt(3)), (1 / 6, 2 / 3, 1 / 6))
+        five = around_the_mean(FIVE_POINT_NODES, FIVE_POINT_WEIGHTS)
+        rule = np.where(narrow & (np.abs(five - three) <= 1e-10 * np.abs(five)), five, np.nan)
+    return np.where(np.isfinite(result), result, rule)
+
+
+# the five-point Gauss-Hermite rule for a standard normal variable
+FIVE_POINT_NODES = (-2.856970013872805635, -1.355626179974265809, 0.0, 1.355626179974265809, 2.856970013872805635)
+FIVE_POINT_WEIGHTS = (0.011257411327720688, 0.22207592200561265, 0.53333333333333333, 0.22207592200561265,
+                      0.011257411327720688)
+
+
+def _hypergeometric_series(upper: float, second: float, lower: np.ndarray, z: np.ndarray,
+                           max_terms: int = 10_000) -> np.ndarray:
+    """2F1(upper, second; lower; z), 0 <= z < 1, summed term by term: NaN where it does not settle, or where the
+    terms cancel so much that the sum would keep fewer than half of its digits."""
+    total, term, largest = np.ones_like(z), np.ones_like(z), np.ones_like(z)
+    for k in range(max_terms):
+        term = term * (upper + k) * (second + k) / ((lower + k) * (k + 1)) * z
+        total = total + term
+        largest = np.maximum(largest, np.abs(term))
+        if not (np.abs(term) > 1e-17 * np.abs(total)).any():
+            break
+    settled = (np.abs(term) <= 1e-17 * np.abs(total)) & (largest <= 1e8 * np.abs(total))
+    return np.where(settled, total, np.nan)
 
 
 def expected_spend(gamma_gamma: dict[str, float], x: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -159,19 +228,46 @@ def predicted_clv(bgnbd: dict[str, float], gamma_gamma: dict[str, float], x: np.
 PARAMETERS = {"bgnbd": BGNBD_PARAMETERS, "gamma_gamma": GAMMA_GAMMA_PARAMETERS}
 
 
-def fit_models(summaries: pd.DataFrame, min_repeat_buyers: int, min_history_weeks: float) -> tuple[Fit, Fit]:
-    """Both models on the rows of int_customer_purchase_summaries, in an order that depends on the rows only."""
+def prediction_horizons(months: int) -> tuple[float, ...]:
+    """The horizons in weeks that customer_clv predicts: 90 and 365 days and each month of the CLV."""
+    return (90 / 7, 365 / 7, *(month * WEEKS_PER_MONTH for month in range(1, months + 1)))
+
+
+def fit_models(summaries: pd.DataFrame, min_repeat_buyers: int, min_history_weeks: float,
+               horizons_weeks: tuple[float, ...] = prediction_horizons(12)) -> tuple[Fit, Fit]:
+    """Both models on the rows of int_customer_purchase_summaries, in an order that depends on the rows only; a
+    BG/NBD fit whose expected purchases at `horizons_weeks` are not finite for every row is not kept."""
     summaries = summaries.sort_values("customer_id", kind="stable")
     gamma_gamma = fit_gamma_gamma(summaries["repeat_transactions"], summaries["mean_repeat_value"],
                                   min_repeat_buyers)
-    return _fit_bgnbd_on(summaries, min_repeat_buyers, min_history_weeks), gamma_gamma
+    return _fit_bgnbd_on(summaries, min_repeat_buyers, min_history_weeks, horizons_weeks), gamma_gamma
 
 
-def _fit_bgnbd_on(summaries: pd.DataFrame, min_repeat_buyers: int, min_history_weeks: float) -> Fit:
+def _fit_bgnbd_on(summaries: pd.DataFrame, min_repeat_buyers: int, min_history_weeks: float,
+                  horizons_weeks: tuple[float, ...]) -> Fit:
     grouped = (summaries.groupby(["repeat_transactions", "recency_weeks", "age_weeks"], sort=True)
                .size().reset_index(name="customers"))
-    return fit_bgnbd(grouped["repeat_transactions"], grouped["recency_weeks"], grouped["age_weeks"],
-                     grouped["customers"], min_repeat_buyers, min_history_weeks)
+    x, t_x, big_t, weights = (grouped[c].to_numpy(dtype=float)
+                              for c in ("repeat_transactions", "recency_weeks", "age_weeks", "customers"))
+    fit = fit_bgnbd(x, t_x, big_t, weights, min_repeat_buyers, min_history_weeks)
+    return keep_if_predictable(fit, x, t_x, big_t, weights, horizons_weeks)
+
+
+def keep_if_predictable(fit: Fit, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, weights: np.ndarray,
+                        horizons_weeks: tuple[float, ...]) -> Fit:
+    """The BG/NBD fit if its expected purchases at every horizon are finite for every summary (x, t_x, T) shared by
+    `weights` customers; else no fit, with the reason (a degenerate fit, at a limit of the model that
+    expected_purchases cannot evaluate)."""
+    if not fit.parameters:
+        return fit
+    finite = np.logical_and.reduce([np.isfinite(expected_purchases(fit.parameters, weeks, x, t_x, big_t))
+                                    for weeks in horizons_weeks])
+    if finite.all():
+        return fit
+    shown = ", ".join(f"{name} = {value:.4g}" for name, value in fit.parameters.items())
+    return Fit(fit.model, None, fit.log_likelihood, fit.customers,
+               f"degenerate fit ({shown}): the expected purchases of {int(weights[~finite].sum())} customers are "
+               "not finite")
 
 
 def backtest(summaries: pd.DataFrame, min_repeat_buyers: int, min_history_weeks: float,
@@ -180,18 +276,13 @@ def backtest(summaries: pd.DataFrame, min_repeat_buyers: int, min_history_weeks:
     in the `holdout_weeks` that followed against the actual ones: per decile of the expectation (1 = the customers
     expected to buy most) and in total (decile NULL). Without a fit, only the total, with the reason."""
     summaries = summaries.sort_values("customer_id", kind="stable").reset_index(drop=True)
-    fit = _fit_bgnbd_on(summaries, min_repeat_buyers, min_history_weeks)
+    fit = _fit_bgnbd_on(summaries, min_repeat_buyers, min_history_weeks, (holdout_weeks,))
     actual = summaries["later_transactions"].to_numpy(dtype=float)
     total = {"decile": None, "customers": len(summaries), "actual_purchases": actual.sum()}
     if not fit.parameters:
         return _backtest_frame([{**total, "predicted_purchases": None, "reason": fit.reason}])
-    expected = np.asarray(expected_purchases(fit.parameters, holdout_weeks, summaries["repeat_transactions"],
-                                             summaries["recency_weeks"], summaries["age_weeks"]), dtype=float)
-    if not np.isfinite(expected).all():
-        # a degenerate fit (parameters at the edge of their range): say so rather than publish NULL predictions
-        return _backtest_frame([{**total, "predicted_purchases": None,
-                                 "reason": f"degenerate fit: {int((~np.isfinite(expected)).sum())} predictions are "
-                                           "not finite"}])
+    expected = expected_purchases(fit.parameters, holdout_weeks, summaries["repeat_transactions"],
+                                  summaries["recency_weeks"], summaries["age_weeks"])
     # highest expectation first, a tie going to the customer id: the same rows give the same deciles
     order = np.lexsort((summaries["customer_id"].to_numpy(), -expected))
     decile = np.empty(len(order), dtype=int)

@@ -153,3 +153,14 @@ def test_the_playbook_names_the_strongest_pairs_of_each_segment_to_cross_sell(as
         assert cross_sell == "; ".join(f"product {a} ({a}) + product {c} ({c}), lift {round(-lift, 2)}"
                                        for lift, a, c in top), segment
     assert sorted(pairs["all"])[0][1:] == PLANTED
+
+
+def test_buyers_as_regular_as_these_still_get_a_clv_backtest_and_predictions(associations):
+    """80 customers buying about every three weeks sit at the Poisson limit of BG/NBD, where scipy's 2F1 gives up: the
+    backtest and the predictions are still numbers (tests/test_clv.py has the mathematics)."""
+    bi_file, _ = associations
+    backtest = query(bi_file, "select count(*), count(predicted_purchases), count(reason) from clv_backtest")
+    assert backtest == [(11, 11, 0)]
+    assert query(bi_file, "select count(*), count(expected_purchases_365d), count(predicted_clv_12m) "
+                 "from customer_segments where frequency > 0") == [(80, 80, 80)]
+    assert query(bi_file, "select count(value), count(reason) from clv_model_fit where model = 'bgnbd'") == [(4, 0)]

@@ -230,3 +230,97 @@ def test_the_backtest_on_fhl_split_predicts_the_holdout_of_cdnow(tmp_path):
     # buys far more than the bottom one
     assert 0.8 < total[2] / total[3] < 1
     assert deciles[0][3] > 5 * deciles[-1][3]
+
+
+def regular_buyers(customers: int = 2000, weeks: float = 52.0, rate: float = 0.5, dropout: float = 0.0,
+                   rate_shape: float | None = None, seed: int = 5) -> pd.DataFrame:
+    """Summaries of buyers who buy at `rate` a week (Gamma-distributed across buyers when `rate_shape` is given) and
+    stop after a purchase with probability `dropout`, observed for `weeks`: the regular buying of subscriptions."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for customer in range(customers):
+        rate_here = rng.gamma(rate_shape, rate / rate_shape) if rate_shape else rate
+        times, now = [], rng.exponential(1 / rate_here)
+        while now <= weeks:
+            times.append(now)
+            if rng.random() < dropout:
+                break
+            now += rng.exponential(1 / rate_here)
+        if times:
+            rows.append((f"C{customer:05d}", len(times) - 1, round(times[-1] - times[0], 3),
+                         round(weeks - times[0], 3), 20.0 + customer % 7 if len(times) > 1 else None))
+    return pd.DataFrame(rows, columns=["customer_id", "repeat_transactions", "recency_weeks", "age_weeks",
+                                       "mean_repeat_value"])
+
+
+def subscribers(customers: int = 1000, weeks: float = 52.0, every: float = 2.0, seed: int = 5) -> pd.DataFrame:
+    """Summaries of subscribers who buy every `every` weeks, give or take a day, from a random first week on."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for customer in range(customers):
+        first = rng.uniform(0, weeks - 8)
+        times = np.arange(first, weeks, every) + rng.uniform(-1 / 7, 1 / 7, len(np.arange(first, weeks, every)))
+        times = times[times <= weeks]
+        rows.append((f"S{customer:05d}", len(times) - 1, round(times[-1] - times[0], 3), round(weeks - times[0], 3),
+                     30.0 + customer % 5))
+    return pd.DataFrame(rows, columns=["customer_id", "repeat_transactions", "recency_weeks", "age_weeks",
+                                       "mean_repeat_value"])
+
+
+def test_buyers_alike_fit_at_the_poisson_limit_and_are_predicted_at_their_common_rate():
+    """Subscribers buy more regularly than a Poisson process: r and alpha run off to the millions (the Poisson limit)
+    and scipy's 2F1 gives up; the expected purchases are then the common rate r / alpha times the horizon."""
+    summaries = subscribers()
+    bgnbd, _ = clv.fit_models(summaries, 30, 8)
+    assert bgnbd.reason is None and bgnbd.parameters["r"] > 1e4
+    x, t_x, big_t = (summaries[c].to_numpy(dtype=float) for c in ("repeat_transactions", "recency_weeks", "age_weeks"))
+    from scipy.special import hyp2f1
+    r, alpha, a, b = (bgnbd.parameters[k] for k in clv.BGNBD_PARAMETERS)
+    assert not np.isfinite(hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, 52 / (alpha + big_t + 52))).all()
+    for weeks in clv.prediction_horizons(12):
+        expected = clv.expected_purchases(bgnbd.parameters, weeks, x, t_x, big_t)
+        alive = clv.p_alive(bgnbd.parameters, x, t_x, big_t)
+        assert expected / alive == pytest.approx(r / alpha * weeks, rel=1e-4)
+    assert 0.45 < r / alpha < 0.55  # a purchase every two weeks
+
+
+def test_dropout_alike_fit_at_the_beta_limit_and_match_the_integral_over_the_dropout_probability():
+    """With the same dropout probability for everyone a and b run off to the millions; the expected purchases of a
+    customer alive at T are E[(1 - ((alpha + T) / (alpha + T + p t))^(r + x)) / p] over p ~ Beta(a, b + x),
+    integrated here numerically. (A few draws of such buyers end where the likelihood cannot be evaluated on the way
+    to that limit: the fit then says it did not converge.)"""
+    from scipy.integrate import quad
+    from scipy.stats import beta
+
+    summaries = regular_buyers(customers=3000, dropout=0.08, rate_shape=2.0)
+    bgnbd, _ = clv.fit_models(summaries, 30, 8)
+    assert bgnbd.reason is None and bgnbd.parameters["a"] > 1e4
+    r, alpha, a, b = (bgnbd.parameters[k] for k in clv.BGNBD_PARAMETERS)
+    assert 0.06 < a / (a + b) < 0.1
+    sample = summaries.iloc[::97]
+    for weeks in (90 / 7, 52, 260):
+        expected = clv.expected_purchases(bgnbd.parameters, weeks, *(
+            sample[c].to_numpy(dtype=float) for c in ("repeat_transactions", "recency_weeks", "age_weeks")))
+        alive = clv.p_alive(bgnbd.parameters, sample["repeat_transactions"], sample["recency_weeks"],
+                            sample["age_weeks"])
+        for value, p_alive_here, x, big_t in zip(expected, alive, sample["repeat_transactions"],
+                                                 sample["age_weeks"], strict=True):
+            dropout = beta(a, b + x)
+            low, high = dropout.ppf(1e-12), dropout.isf(1e-12)
+            reference, _ = quad(lambda p, x=x, big_t=big_t, dropout=dropout, weeks=weeks: dropout.pdf(p) * -np.expm1(
+                -(r + x) * np.log1p(p * weeks / (alpha + big_t))) / p, low, high, epsabs=0, epsrel=1e-10)
+            assert value == pytest.approx(p_alive_here * reference, rel=1e-7)
+
+
+def test_a_fit_that_cannot_predict_every_customer_is_not_kept_and_says_why():
+    """Buyers alike in their rate (r and alpha at ten million) but not in their dropout (a = 0.5, b = 5): scipy's 2F1,
+    its series (the terms cancel) and the narrow-Beta rule all fail there, so the fit is reported as degenerate
+    instead of publishing predictions that are not numbers."""
+    parameters = {"r": 1e7, "alpha": 1e7, "a": 0.5, "b": 5.0}
+    x, t_x, big_t = np.array([0.0, 3, 40]), np.array([0.0, 10, 50]), np.array([20.0, 30, 52])
+    assert np.isfinite(clv.expected_purchases(parameters, 52, x, t_x, big_t)).tolist() == [False, False, True]
+    fit = clv.Fit("bgnbd", parameters, -1234.5, 60)
+    kept = clv.keep_if_predictable(fit, x, t_x, big_t, np.array([10.0, 20, 30]), (13, 52))
+    assert kept == clv.Fit("bgnbd", None, -1234.5, 60, "degenerate fit (r = 1e+07, alpha = 1e+07, a = 0.5, b = 5): "
+                                                        "the expected purchases of 30 customers are not finite")
+    assert clv.keep_if_predictable(fit, x, t_x, big_t, np.array([10.0, 20, 30]), (1e-7,)) == fit

@@ -1,5 +1,6 @@
 """BG/NBD and Gamma-Gamma fitted on the purchase summaries at the as-of date (orchestration/clv.py): one row per
-model and parameter. A model without enough data to fit keeps its rows with a NULL value and the reason."""
+model and parameter. A model without enough data to fit, or whose fit cannot predict every customer, keeps its
+rows with a NULL value and the reason."""
 
 import pandas as pd
 
@@ -15,7 +16,8 @@ def model(dbt, session):
     as_of_date = as_of["as_of_date"].iloc[0].date()
     min_repeat_buyers = int(dbt.config.get("min_repeat_buyers"))
     min_history_days = float(dbt.config.get("min_history_days"))
-    fits = clv.fit_models(summaries, min_repeat_buyers, min_history_days / 7)
+    horizons = clv.prediction_horizons(int(dbt.config.get("prediction_months")))
+    fits = clv.fit_models(summaries, min_repeat_buyers, min_history_days / 7, horizons)
     rows = [
         {"model": fit.model, "parameter": name,
          "value": fit.parameters[name] if fit.parameters else None,
