@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -47,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--rules", required=True, type=Path, metavar="FILE", help="the proposed segments.yml")
     preview.add_argument("--out", type=Path, default=Path("preview"), metavar="DIR",
                          help="where the matrix and the movers are written as CSV and JSON (default: ./preview)")
+    backfill = commands.add_parser(
+        "backfill", help="rebuild the segment history by day over a range of past as-of dates, then publish as of "
+                         "the last")
+    backfill.add_argument("--from", dest="first", required=True, type=_day, metavar="YYYY-MM-DD")
+    backfill.add_argument("--to", dest="last", required=True, type=_day, metavar="YYYY-MM-DD")
+    backfill.add_argument("--quiet", action="store_true", help="print nothing on success")
     for sub in (demo, gen):
         sub.add_argument("--customers", type=int, default=DemoSpec.customers)
         sub.add_argument("--orders", type=int, default=DemoSpec.orders)
@@ -81,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         return _forget(settings, args.customer_ids)
     if args.command == "preview":
         return _preview(settings, args.rules, args.out)
+    if args.command == "backfill":
+        return _backfill(args.first, args.last, args.quiet)
     if args.command in ("demo", "generate"):
         spec = DemoSpec(customers=args.customers, orders=args.orders, seed=args.seed,
                         file_format=args.format, with_items=not args.no_items)
@@ -91,6 +100,54 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     return _run(settings, quiet=args.quiet, as_json=args.json, demo=args.command == "demo",
                 full_refresh=args.full_refresh)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _backfill(first: date, last: date, quiet: bool) -> int:
+    """The pipeline as of `last` (landed rows and daily aggregates current), the segments of each day from `first`
+    to the day before `last` (Dagster's segments_backfill job), and the pipeline as of `last` again: its
+    segment_history holds the days, and it publishes (orchestration/history.py)."""
+    from orchestration.history import HISTORY_START, days_between
+    from orchestration.runner import evaluate_days, run_pipeline
+
+    if last < first:
+        print(f"segments: backfill: --from {first} is after --to {last}", file=sys.stderr)
+        return 2
+    if first.isoformat() < HISTORY_START:
+        print(f"segments: backfill: --from {first} is before {HISTORY_START}, the first day history can hold",
+              file=sys.stderr)
+        return 2
+    os.environ["SEGMENTS_AS_OF"] = last.isoformat()
+    settings = Settings.from_env()
+    log_file = settings.warehouse.parent / "logs" / "segments-backfill.log"
+    days = days_between(first, last)[:-1]
+    try:
+        with run_lock(settings, purpose="segments backfill"):
+            steps = [("run as of " + str(last), lambda: run_pipeline(log_file))]
+            if days:
+                steps.append((f"evaluate {len(days)} day(s) {days[0]}..{days[-1]}",
+                              lambda: evaluate_days(log_file, days[0], days[-1])))
+                steps.append(("rebuild the history and publish", lambda: run_pipeline(log_file)))
+            for name, step in steps:
+                if not quiet:
+                    print(f"backfill: {name}", flush=True)
+                outcome = step()
+                if not outcome.success:
+                    print(f"segments: backfill failed ({name}): {outcome.reason} (full log: {log_file})",
+                          file=sys.stderr)
+                    return 1
+    except RunLockedError as error:
+        print(f"segments: {error}", file=sys.stderr)
+        return 1
+    if not quiet:
+        print(f"backfilled {len(days) + 1} day(s) {first}..{last}; published as of {last} to {settings.publish_dir}")
+    return 0
 
 
 def _preview(settings: Settings, rules_file: Path, out_dir: Path) -> int:

@@ -23,6 +23,7 @@ ENTITY_COLUMNS: dict[str, tuple[str, ...]] = {
         "event_id", "customer_id", "session_id", "event_ts", "event_type", "page_category", "dwell_seconds",
     ),
     "feedback": ("customer_id", "survey_ts", "nps_score", "csat_score", "comment"),
+    "segment_overrides": ("customer_id", "dimension", "segment", "reason", "requested_by", "valid_from", "expires_at"),
 }
 
 REQUIRED_ENTITIES = ("customers", "orders")
@@ -36,6 +37,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "marketing_spend": ("spend_date", "channel", "spend"),
     "web_events": ("event_id", "event_ts"),
     "feedback": ("customer_id", "survey_ts"),
+    "segment_overrides": ("customer_id", "dimension", "segment", "valid_from"),
 }
 
 # Protected attributes are never classified on, whatever a file carries (CONTRACT section 1). A column

@@ -171,7 +171,7 @@ def load_file(con: duckdb.DuckDBPyConnection, entity: str, path: Path, pseudonym
 
 # which key of an entity names an erased customer (or an order of one)
 ERASABLE_KEYS = {"customers": "customer_id", "orders": "customer_id", "web_events": "customer_id",
-                 "feedback": "customer_id", "order_items": "order_id"}
+                 "feedback": "customer_id", "segment_overrides": "customer_id", "order_items": "order_id"}
 
 
 def _withhold_erased(con: duckdb.DuckDBPyConnection, load: FileLoad, key: str) -> int:

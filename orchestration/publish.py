@@ -36,6 +36,7 @@ PUBLISHED_TABLES = (
     "category_trends",
     "segment_kpis",
     "audience_evaluation",
+    "override_log",
 )
 
 # Column names each CRM's import maps without a custom mapping step; the customer id is the

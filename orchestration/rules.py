@@ -75,7 +75,7 @@ PUBLISHED_COLUMNS = frozenset((
     "customer_id as_of_date interests signup_date first_order_date last_order_date currency rfm_score coarse_segment "
     "fine_segment clv category_affinity segment_reasons p_alive expected_purchases_90d expected_purchases_365d "
     "predicted_clv_12m cluster previous_segment segment_since value_tier_effective lifecycle_stage_effective "
-    "grace_reason"
+    "grace_reason override_reason"
 ).split())
 # Beyond this a number in segments.yml is a typo, and SQL would carry it as an overflowing literal.
 LARGEST_NUMBER = 1e15

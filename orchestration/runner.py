@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -73,6 +74,24 @@ def execute_job(
                                     **({"progress": {}} if progress else {})},
                         "ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}},
         )
+
+
+def evaluate_days(log_file: Path, first: date, last: date) -> RunOutcome:
+    """The segments_backfill job over the daily partitions first..last (one run, orchestration/history.py)."""
+    instance = dg.DagsterInstance.ephemeral()
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(log), \
+            contextlib.redirect_stderr(log):
+        ensure_manifest()
+        from orchestration.definitions import defs
+
+        result = defs().resolve_job_def("segments_backfill").execute_in_process(
+            instance=instance, raise_on_error=False,
+            tags={"dagster/asset_partition_range_start": first.isoformat(),
+                  "dagster/asset_partition_range_end": last.isoformat()})
+    if result.success:
+        return RunOutcome(success=True, phase_seconds=phase_seconds(instance, result.run_id))
+    return RunOutcome(success=False, reason=_reason(result, []))
 
 
 def run_pipeline(log_file: Path, progress: bool = False, full_refresh: bool = False) -> RunOutcome:

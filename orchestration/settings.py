@@ -27,6 +27,7 @@ DEFAULTS = {
     "SEGMENTS_MAX_TEMP_SIZE": "",
     "SEGMENTS_PSEUDONYM_KEY": "",
     "SEGMENTS_LOCK_WAIT_SECONDS": "0",
+    "SEGMENTS_ENGINE": "duckdb",
 }
 
 HELP = {
@@ -44,6 +45,7 @@ HELP = {
     "SEGMENTS_MAX_TEMP_SIZE": "largest spill DuckDB may write, e.g. 50GB (blank: DuckDB's 90% of free disk)",
     "SEGMENTS_PSEUDONYM_KEY": "secret of the keyed hash that replaces name, email and phone (blank: a demo key)",
     "SEGMENTS_LOCK_WAIT_SECONDS": "how long a second run waits for the one holding the lock before giving up",
+    "SEGMENTS_ENGINE": "the engine dbt builds on: duckdb (spark is refused until the models run on it)",
 }
 
 # Only for demos: `segments run` warns while this is the key in use.
@@ -70,6 +72,7 @@ class Settings:
     max_temp_size: str
     pseudonym_key: str
     lock_wait_seconds: int
+    engine: str = "duckdb"
 
     @property
     def uses_demo_key(self) -> bool:
@@ -97,6 +100,7 @@ class Settings:
                 "SEGMENTS_MAX_TEMP_SIZE"] else "",
             pseudonym_key=raw["SEGMENTS_PSEUDONYM_KEY"] or DEMO_PSEUDONYM_KEY,
             lock_wait_seconds=_whole_number("SEGMENTS_LOCK_WAIT_SECONDS", raw["SEGMENTS_LOCK_WAIT_SECONDS"]),
+            engine=_engine(raw["SEGMENTS_ENGINE"]),
         )
 
     def export_to_environ(self) -> None:
@@ -137,6 +141,17 @@ def _currency(value: str) -> str:
     if len(code) != 3 or not code.isalpha():
         raise SettingsError(f"SEGMENTS_REPORTING_CURRENCY must be an ISO-4217 code, got {value!r}")
     return code
+
+
+def _engine(value: str) -> str:
+    engine = value.lower()
+    if engine == "spark":
+        # said, not ignored: a run on DuckDB under SEGMENTS_ENGINE=spark would mislead whoever set it
+        raise SettingsError("SEGMENTS_ENGINE=spark is not supported yet: the dbt models run on DuckDB only "
+                            "(see README, 'Beyond one machine'); unset it or use duckdb")
+    if engine != "duckdb":
+        raise SettingsError(f"SEGMENTS_ENGINE must be duckdb or spark, got {value!r}")
+    return engine
 
 
 def _as_of(value: str) -> date | None:

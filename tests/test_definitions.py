@@ -62,3 +62,14 @@ def test_old_dbt_target_folders_are_pruned_but_recent_ones_stay(tmp_path):
     prune_targets(tmp_path, "dbt_models-", keep=4)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "dbt_models-f", "dbt_models-g", "dbt_models-h", "dbt_models-i", "docs-cache"]
+
+
+def test_history_by_day_is_a_daily_partitioned_asset_outside_the_daily_job():
+    definitions = defs()
+    backfill = definitions.resolve_job_def("segments_backfill")
+    assert isinstance(backfill.partitions_def, dg.DailyPartitionsDefinition)
+    key = dg.AssetKey(["history", "segment_days"])
+    assert definitions.resolve_asset_graph().get(key).partitions_def == backfill.partitions_def
+    daily = definitions.resolve_job_def("segments_daily")
+    assert key not in daily.asset_layer.selected_asset_keys
+    assert dg.AssetKey(["marts", "segment_history"]) in daily.asset_layer.selected_asset_keys

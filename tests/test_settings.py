@@ -17,18 +17,20 @@ def test_defaults_need_no_environment(monkeypatch, tmp_path):
     assert settings.max_reject_rate == 0.05
     assert settings.reporting_currency == "CNY"
     assert settings.as_of is None
+    assert settings.engine == "duckdb"
 
 
 def test_values_from_environment_and_dotenv(monkeypatch, tmp_path):
     for key in DEFAULTS:
         monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
-    Path(".env").write_text("SEGMENTS_AS_OF=2026-01-31\nSEGMENTS_REPORTING_CURRENCY=usd\n")
+    Path(".env").write_text("SEGMENTS_AS_OF=2026-01-31\nSEGMENTS_REPORTING_CURRENCY=usd\nSEGMENTS_ENGINE=DuckDB\n")
     monkeypatch.setenv("SEGMENTS_MAX_REJECT_RATE", "0.2")
     settings = Settings.from_env()
     assert settings.as_of == date(2026, 1, 31)
     assert settings.reporting_currency == "USD"
     assert settings.max_reject_rate == 0.2
+    assert settings.engine == "duckdb"
 
 
 @pytest.mark.parametrize(
@@ -39,6 +41,8 @@ def test_values_from_environment_and_dotenv(monkeypatch, tmp_path):
         ("SEGMENTS_MAX_REJECT_RATE", "1.5", "between 0 and 1"),
         ("SEGMENTS_REPORTING_CURRENCY", "yuan", "ISO-4217"),
         ("SEGMENTS_KEEP_PUBLICATIONS", "0", "SEGMENTS_KEEP_PUBLICATIONS must be a whole number"),
+        ("SEGMENTS_ENGINE", "postgres", "SEGMENTS_ENGINE must be duckdb or spark, got 'postgres'"),
+        ("SEGMENTS_ENGINE", "spark", "SEGMENTS_ENGINE=spark is not supported yet"),
     ],
 )
 def test_bad_values_are_named_in_one_line(monkeypatch, tmp_path, key, value, message):

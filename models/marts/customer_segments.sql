@@ -44,7 +44,7 @@ held as (
         ('value_tier', {{ var('grace_days_value_tier') }}, ['low', 'mid', 'high']),
         ('lifecycle_stage', {{ var('grace_days_lifecycle_stage') }}, ['prospect', 'churned', 'silent', 'new', 'active'])
     ) as grace(dimension, days, ranked) on graced.dimension = grace.dimension
-    cross join (select max(snapshot_date) as as_of_date from {{ ref('int_snapshot_dates') }}) as as_of
+    cross join {{ ref('int_as_of_date') }} as as_of
     where list_position(grace.ranked, graced.segment) < list_position(grace.ranked, graced.previous_segment)
         and as_of.as_of_date < graced.valid_from + grace.days
 ),
@@ -147,6 +147,30 @@ published as (
     left join held as held_tier on segmented.customer_id = held_tier.customer_id and held_tier.dimension = 'value_tier'
     left join held as held_stage
         on segmented.customer_id = held_stage.customer_id and held_stage.dimension = 'lifecycle_stage'
+),
+
+overridden as (
+    -- appeals and manual overrides that hold at the as-of date (override_log), applied last of all
+    select
+        customer_id,
+        {%- for dimension in history_dimensions() %}
+        max(segment) filter (where dimension = '{{ dimension }}') as {{ dimension }}_override,
+        {%- endfor %}
+        string_agg(dimension || ' set to ' || segment || ' by an override until '
+                   || coalesce(strftime(expires_at - 1, '%Y-%m-%d'), 'withdrawn') || ': '
+                   || coalesce(request_reason, 'no reason given'), '; ' order by dimension) as override_reason
+    from {{ ref('override_log') }}
+    where status = 'applied'
+    group by customer_id
 )
 
-select * from published
+select
+    published.* replace (
+        {%- for dimension in history_dimensions() %}
+        {%- set column = dimension ~ '_effective' if dimension in ('value_tier', 'lifecycle_stage') else dimension %}
+        coalesce(overridden.{{ dimension }}_override, published.{{ column }}) as {{ column }},
+        {%- endfor %}
+    ),
+    overridden.override_reason
+from published
+left join overridden on published.customer_id = overridden.customer_id

@@ -1,12 +1,38 @@
--- One row per customer, dimension and segment version over the snapshot dates: a version starts at
--- the first evaluation in a segment and ends the day before the next version starts (NULL while
--- current). Rebuilt from the landing zone and the as-of date alone.
+-- One row per customer, dimension and segment version over the evaluated dates: the snapshot dates of this run
+-- (the as-of date and the month ends before it, recomputed from the landing zone) and the earlier days that runs
+-- and backfills evaluated (int_segment_days) up to the as-of date. A version starts at the first evaluation in a
+-- segment and ends the day before the next version starts (NULL while current).
 {%- set dimensions = history_dimensions() %}
 with
 
+recomputed as (
+    select segmented.customer_id, segmented.snapshot_date,
+        {%- for dimension in dimensions %}
+        segmented.{{ dimension }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('int_customers_segmented') }} as segmented
+),
+
+remembered as (
+    -- a day recomputed in this run is taken from this run (the landing zone may have changed since)
+    select days.customer_id, days.snapshot_date,
+        {%- for dimension in dimensions %}
+        days.{{ dimension }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('int_segment_days') }} as days
+    where days.snapshot_date < (select as_of_date from {{ ref('int_as_of_date') }})
+        and days.snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }})
+),
+
+evaluated as (
+    select * from recomputed
+    union all
+    select * from remembered
+),
+
 snapshots as (
     select snapshot_date, row_number() over (order by snapshot_date) as snapshot_index
-    from {{ ref('int_snapshot_dates') }}
+    from (select snapshot_date from {{ ref('int_snapshot_dates') }} union select snapshot_date from remembered)
 ),
 
 evaluations as (
@@ -20,7 +46,7 @@ evaluations as (
         segmented.{{ dimension }},
         lag(segmented.{{ dimension }}) over by_customer as previous_{{ dimension }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from {{ ref('int_customers_segmented') }} as segmented
+    from evaluated as segmented
     inner join snapshots on segmented.snapshot_date = snapshots.snapshot_date
     window by_customer as (partition by segmented.customer_id order by snapshots.snapshot_index)
 ),

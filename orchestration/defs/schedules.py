@@ -7,7 +7,8 @@ from orchestration.settings import Settings, SettingsError
 
 segments_job = dg.define_asset_job(
     "segments_daily",
-    selection=dg.AssetSelection.all(),
+    # history/segment_days is partitioned by day: backfills of it are the segments_backfill job
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("history"),
     description="Load the landing zone, build and test the dbt models, publish for BI.",
 )
 
