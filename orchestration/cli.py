@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         spec = DemoSpec(customers=args.customers, orders=args.orders, seed=args.seed,
                         file_format=args.format, with_items=not args.no_items)
         counts = generate(settings.landing_dir, spec)
-        if not (args.quiet or getattr(args, "json", False)):
+        if not (getattr(args, "quiet", False) or getattr(args, "json", False)):  # generate has neither
             print(f"generated {counts} into {settings.landing_dir}")
         if args.command == "generate":
             return 0

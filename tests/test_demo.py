@@ -145,3 +145,12 @@ def test_optional_entities_are_generated_with_realistic_correlations(landing, co
         f"select count(distinct channel), sum(spend::double) from read_csv('{landing}/marketing_spend.csv')"
     ).fetchone()
     assert spend[0] == 5 and spend[1] > 0
+
+
+def test_generate_command_writes_the_landing_zone_and_says_so(tmp_path, monkeypatch, capsys):
+    from orchestration import cli
+
+    monkeypatch.setenv("SEGMENTS_LANDING_DIR", str(tmp_path / "landing"))
+    assert cli.main(["generate", "--customers", "50", "--orders", "200", "--no-items"]) == 0
+    assert "generated" in capsys.readouterr().out
+    assert (tmp_path / "landing" / "customers.csv").exists()
