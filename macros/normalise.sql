@@ -12,10 +12,11 @@
     lower(nullif(trim({{ column }}), ''))
 {%- endmacro %}
 
-{#- Lower-cased address when it looks like one (local@domain.tld), else NULL. -#}
+{#- Lower-cased address when it looks like one (local@domain.tld), else NULL. Whitespace is spelled out: RE2's and
+    Java's `\s` differ (Java's holds the vertical tab). -#}
 {% macro normalise_email(column) -%}
     case
-        when regexp_full_match(lower(trim({{ column }})), '[^@\s]+@[^@\s]+\.[a-z]{2,}')
+        when {{ text_matches('lower(trim(' ~ column ~ '))', '^[^@ \\t\\n\\f\\r]+@[^@ \\t\\n\\f\\r]+[.][a-z]{2,}$') }}
             then lower(trim({{ column }}))
     end
 {%- endmacro %}
@@ -24,33 +25,29 @@
     mainland China mobile (+86). Anything else that is not 8-15 digits is NULL. -#}
 {% macro normalise_phone(column) -%}
     case
-        when regexp_full_match(
-            {{ phone_e164(column) }}, '\+[1-9][0-9]{7,14}'
-        ) then {{ phone_e164(column) }}
+        when {{ text_matches(phone_e164(column), '^[+][1-9][0-9]{7,14}$') }} then {{ phone_e164(column) }}
     end
 {%- endmacro %}
 
 {% macro phone_e164(column) -%}
     case
         when trim({{ column }}) like '+%'
-            then '+' || regexp_replace({{ column }}, '[^0-9]', '', 'g')
-        when regexp_replace({{ column }}, '[^0-9]', '', 'g') like '00%'
-            then '+' || substr(regexp_replace({{ column }}, '[^0-9]', '', 'g'), 3)
-        when regexp_full_match(regexp_replace({{ column }}, '[^0-9]', '', 'g'), '1[3-9][0-9]{9}')
-            then '+86' || regexp_replace({{ column }}, '[^0-9]', '', 'g')
-        when regexp_full_match(regexp_replace({{ column }}, '[^0-9]', '', 'g'), '861[3-9][0-9]{9}')
-            then '+' || regexp_replace({{ column }}, '[^0-9]', '', 'g')
-        else '+' || regexp_replace({{ column }}, '[^0-9]', '', 'g')
+            then '+' || {{ replace_all(column, '[^0-9]', '') }}
+        when {{ replace_all(column, '[^0-9]', '') }} like '00%'
+            then '+' || substr({{ replace_all(column, '[^0-9]', '') }}, 3)
+        when {{ text_matches(replace_all(column, '[^0-9]', ''), '^1[3-9][0-9]{9}$') }}
+            then '+86' || {{ replace_all(column, '[^0-9]', '') }}
+        when {{ text_matches(replace_all(column, '[^0-9]', ''), '^861[3-9][0-9]{9}$') }}
+            then '+' || {{ replace_all(column, '[^0-9]', '') }}
+        else '+' || {{ replace_all(column, '[^0-9]', '') }}
     end
 {%- endmacro %}
 
 {#- 北京市 -> 北京, 广东省 -> 广东, 广西壮族自治区 -> 广西; Latin names keep their words, trimmed. -#}
 {% macro normalise_region(column) -%}
     nullif(
-        regexp_replace(
-            regexp_replace(trim({{ column }}), '\s+', ' ', 'g'),
-            '(?:省|市|特别行政区|壮族自治区|回族自治区|维吾尔自治区|自治区)$', ''
-        ),
+        {{ replace_all(replace_all('trim(' ~ column ~ ')', '[ \\t\\n\\f\\r]+', ' '),
+                       '(?:省|市|特别行政区|壮族自治区|回族自治区|维吾尔自治区|自治区)$', '') }},
         ''
     )
 {%- endmacro %}

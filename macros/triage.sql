@@ -29,9 +29,8 @@
     hashed as (
         select
             *,
-            md5(cast(row(*columns(* exclude (
-                {{ landing_metadata() }}, reject_reason, _is_current_file
-            ))) as varchar)) as _content_hash
+            {{ content_hash(['_source_file', '_file_hash', '_row_number', '_loaded_at', 'reject_reason',
+                             '_is_current_file']) }} as _content_hash
         from versioned
     ),
 
@@ -66,10 +65,8 @@
     )
 
     select
-        * exclude (
-            reject_reason, _content_hash, _is_current_file, _version_rank, _winner_hash,
-            _winner_updated_at, _is_superseded_file, _is_conflict
-        ),
+        {{ star_except(['reject_reason', '_content_hash', '_is_current_file', '_version_rank', '_winner_hash',
+                        '_winner_updated_at', '_is_superseded_file', '_is_conflict']) }},
         case
             when _is_superseded_file then null
             when _is_conflict then 'conflicting_duplicate'
@@ -89,7 +86,7 @@
     A blank key is allowed only when allow_blank (an anonymous web visitor). -#}
 {% macro reject_orphans(staged, parents, key, reason, allow_blank=false) -%}
     select
-        {{ staged }}.* exclude (reject_reason),
+        {{ star_except(['reject_reason'], staged) }},
         case
             when {{ staged }}.reject_reason is not null then {{ staged }}.reject_reason
             when {% if allow_blank %}{{ staged }}.{{ key }} is not null and {% endif %}parents.{{ key }} is null

@@ -24,5 +24,10 @@ def die_with_parent(parent: int) -> None:
 
 def main() -> None:
     die_with_parent(os.getppid())
+    if os.environ.get("SEGMENTS_DBT_TARGET", "").startswith("spark"):
+        # dbt in this process: it runs the Python models on its own Spark session (orchestration/spark.py)
+        from orchestration.spark import dbt_main
+
+        sys.exit(dbt_main(sys.argv[1:]))
     dbt = Path(sys.executable).with_name("dbt")
     os.execv(dbt, [str(dbt), *sys.argv[1:]])

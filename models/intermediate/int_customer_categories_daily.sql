@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='customer_id') }}
+{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert', unique_key='customer_id') }}
 
 -- Completed spend of each landed customer id per order date (UTC) and product category: category spend, affinity
 -- and the number of categories bought at any date are sums over these rows. An incremental run recomputes the

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='customer_id') }}
+{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert', unique_key='customer_id') }}
 
 -- What each landed customer id did on the website per event date (UTC) and page category (NULL: no category):
 -- browsing, click-through, add-to-cart rates, dwell time, the last visit and the most browsed category are sums

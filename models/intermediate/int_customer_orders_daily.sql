@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='customer_id') }}
+{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert', unique_key='customer_id') }}
 
 -- What each landed customer id ordered per order date (UTC): counts by status, completed spend, and when in the
 -- customer's own week and day (local_timezone) the completed orders were placed. Features at the as-of date and

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='customer_id') }}
+{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert', unique_key='customer_id') }}
 
 -- The date (UTC) of each website session's first event, per landed customer id: a session counts from the first
 -- snapshot that sees any of its events. Incremental like int_customer_events_daily; a customer without sessions

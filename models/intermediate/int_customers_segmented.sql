@@ -83,7 +83,7 @@ candidate_sizes as (
 tiered as (
     select
         features.*,
-        dimensions.* exclude (customer_id, snapshot_date),
+        {{ star_except(['customer_id', 'snapshot_date'], 'dimensions') }},
         classified.r_score,
         classified.f_score,
         classified.m_score,

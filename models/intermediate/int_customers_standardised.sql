@@ -13,7 +13,7 @@ country_aliases as (
 
 standardised as (
     select
-        customers.* exclude (outcome, reject_reason, _batch),
+        {{ star_except(['outcome', 'reject_reason', '_batch'], 'customers') }},
         country_aliases.country_code
     from customers
     left join country_aliases on customers.country = country_aliases.alias

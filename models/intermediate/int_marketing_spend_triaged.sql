@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert',
+{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert',
           unique_key=['_source_file', '_file_hash', '_row_number']) }}
 
 with
@@ -18,7 +18,7 @@ known_currencies as (
 
 checked as (
     select
-        staged.* exclude (reject_reason),
+        {{ star_except(['reject_reason'], 'staged') }},
         case
             when staged.reject_reason is not null then staged.reject_reason
             when known_currencies.currency is null then 'unknown_currency'

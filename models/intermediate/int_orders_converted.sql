@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert',
+    materialized=keyed_incremental(), incremental_strategy='delete+insert',
     unique_key=['_source_file', '_file_hash', '_row_number'],
     post_hook="{% if is_incremental() %}delete from {{ this }} where outcome != 'accepted'{% endif %}",
 ) }}
@@ -91,7 +91,7 @@ with_rates as (
 
 converted as (
     select
-        * exclude (order_cny_per_unit, reporting_cny_per_unit),
+        {{ star_except(['order_cny_per_unit', 'reporting_cny_per_unit']) }},
         -- decimal, so that sums are exact and do not depend on the order threads add them in
         cast(round(net_amount * order_cny_per_unit / reporting_cny_per_unit, 2) as decimal(18, 2))
             as net_amount_reporting

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert',
+{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert',
           unique_key=['_source_file', '_file_hash', '_row_number']) }}
 
 with

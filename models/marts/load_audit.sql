@@ -39,7 +39,7 @@ audited as (
         coalesce(outcomes.rows_accepted, 0) as rows_accepted,
         coalesce(quarantined.rows_quarantined, 0) as rows_quarantined,
         coalesce(outcomes.rows_duplicate, 0) as rows_duplicate,
-        array_to_string(files.dropped_columns, ',') as dropped_columns,
+        {{ join_list('files.dropped_columns', "','") }} as dropped_columns,
         files.loaded_at
     from files
     left join outcomes

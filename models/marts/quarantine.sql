@@ -5,9 +5,9 @@ with
 
 malformed as (
     select
-        * exclude (original_record, redacted_record),
+        {{ star_except(['original_record', 'redacted_record']) }},
         -- a line withheld (protected columns it cannot be aligned with, an erased customer) says why instead
-        coalesce(redacted_record, error_message) as original_record,
+        coalesce(redacted_record, error_message) as original_record
     from {{ source('raw', 'malformed_rows') }}
 ),
 
@@ -21,7 +21,7 @@ malformed as (
         triaged._row_number as row_number,
         cast(null as bigint) as line,
         triaged.reject_reason as reason,
-        cast(to_json(source) as varchar) as original_record,
+        {{ row_json('source') }} as original_record,
         triaged._loaded_at as loaded_at
     from {{ ref('int_' ~ entity ~ '_triaged') }} as triaged
     inner join {{ pseudonymised(source('raw', entity)) }} as source

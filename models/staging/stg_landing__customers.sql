@@ -58,4 +58,4 @@ flagged as (
     from typed
 )
 
-select * exclude (has_bad_timestamp, has_bad_date, has_bad_number, has_bad_boolean) from flagged
+select {{ star_except(['has_bad_timestamp', 'has_bad_date', 'has_bad_number', 'has_bad_boolean']) }} from flagged

@@ -30,4 +30,4 @@ flagged as (
     from typed
 )
 
-select * exclude (has_bad_date, has_bad_number) from flagged
+select {{ star_except(['has_bad_date', 'has_bad_number']) }} from flagged

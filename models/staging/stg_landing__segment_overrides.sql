@@ -36,4 +36,4 @@ flagged as (
     from typed
 )
 
-select * exclude (has_bad_date) from flagged
+select {{ star_except(['has_bad_date']) }} from flagged

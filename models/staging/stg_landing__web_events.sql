@@ -35,4 +35,4 @@ flagged as (
     from typed
 )
 
-select * exclude (has_bad_timestamp, has_bad_number) from flagged
+select {{ star_except(['has_bad_timestamp', 'has_bad_number']) }} from flagged
