@@ -102,3 +102,102 @@
 {% macro spark__timestamp_text(expression) -%}
     date_format({{ expression }}, 'yyyy-MM-dd HH:mm:ss.SSSSSS')
 {%- endmacro %}
+
+{#- The value of the row that sorts first by the ordering columns, in their order (an aggregate). -#}
+{% macro min_by(value, ordering) -%}
+    {{ return(adapter.dispatch('min_by', 'segments')(value, ordering)) }}
+{%- endmacro %}
+
+{% macro default__min_by(value, ordering) -%}
+    arg_min({{ value }}, row({{ ordering | join(', ') }}))
+{%- endmacro %}
+
+{% macro spark__min_by(value, ordering) -%}
+    min_by({{ value }}, struct({{ ordering | join(', ') }}))
+{%- endmacro %}
+
+{#- The distinct values of a group, sorted, joined by a separator (an aggregate). -#}
+{% macro distinct_sorted_join(expression, separator) -%}
+    {{ return(adapter.dispatch('distinct_sorted_join', 'segments')(expression, separator)) }}
+{%- endmacro %}
+
+{% macro default__distinct_sorted_join(expression, separator) -%}
+    string_agg(distinct {{ expression }}, {{ separator }} order by {{ expression }})
+{%- endmacro %}
+
+{% macro spark__distinct_sorted_join(expression, separator) -%}
+    nullif(array_join(array_sort(collect_set({{ expression }})), {{ separator }}), '')
+{%- endmacro %}
+
+{#- One row per day from first to last (dates), as a select-list expression. -#}
+{% macro days_between(first, last) -%}
+    {{ return(adapter.dispatch('days_between', 'segments')(first, last)) }}
+{%- endmacro %}
+
+{% macro default__days_between(first, last) -%}
+    cast(unnest(generate_series({{ first }}, {{ last }}, interval 1 day)) as date)
+{%- endmacro %}
+
+{% macro spark__days_between(first, last) -%}
+    explode(sequence({{ first }}, {{ last }}, interval 1 day))
+{%- endmacro %}
+
+{#- Connected components of an undirected graph: (customer_id, member_id) for every node of `nodes` (a relation with
+    customer_id) and every node its component holds, itself included. `edges` holds (customer_id, other_id) both
+    ways round. -#}
+{% macro connected_components(nodes, edges) -%}
+    {{ return(adapter.dispatch('connected_components', 'segments')(nodes, edges)) }}
+{%- endmacro %}
+
+{#- A recursive walk; UNION (not UNION ALL) ends it on cycles. -#}
+{% macro default__connected_components(nodes, edges) -%}
+    with recursive walk(customer_id, other_id) as (
+        select customer_id, other_id from {{ edges }}
+        union
+        select walk.customer_id, {{ edges }}.other_id
+        from walk
+        inner join {{ edges }} on walk.other_id = {{ edges }}.customer_id
+    )
+    select customer_id, customer_id as member_id from {{ nodes }}
+    union
+    select customer_id, other_id as member_id from walk
+{%- endmacro %}
+
+{#- Spark's recursive CTEs allow only UNION ALL, which never ends on a cycle. Instead each node takes the smallest
+    label among itself and its neighbours, round after round. A round is two window minimums over the edge list
+    (self-loops added) carrying both ends' labels, so it reads the round before it once and the plan grows linearly
+    with the rounds. `rounds` settles any chain of up to that many hops; one that has not settled fails the model
+    rather than merging too little. -#}
+{% macro spark__connected_components(nodes, edges, rounds=16) -%}
+    with round_0 as (
+        select customer_id, other_id, customer_id as own_label, other_id as other_label from {{ edges }}
+        union all
+        select distinct customer_id, customer_id, customer_id, customer_id from {{ edges }}
+    ),
+    {%- for round in range(1, rounds + 1) %}
+    round_{{ round }} as (
+        select
+            customer_id,
+            other_id,
+            min(least(own_label, other_label)) over (partition by customer_id) as own_label,
+            min(least(own_label, other_label)) over (partition by other_id) as other_label
+        from round_{{ round - 1 }}
+    ),
+    {%- endfor %}
+    settled as (
+        select
+            customer_id,
+            case when own_label != other_label
+                then raise_error('customer identities did not settle into components in {{ rounds }} rounds')
+                else own_label end as label
+        from round_{{ rounds }}
+    ),
+    labels as (
+        select distinct customer_id, label from settled
+    )
+    select customer_id, customer_id as member_id from {{ nodes }}
+    union
+    select mine.customer_id, theirs.customer_id as member_id
+    from labels as mine
+    inner join labels as theirs on mine.label = theirs.label
+{%- endmacro %}

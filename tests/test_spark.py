@@ -32,9 +32,10 @@ PORTED = {
                 "stg_landing__feedback", "stg_landing__segment_overrides"],
     "intermediate": ["int_customers_triaged", "int_orders_triaged", "int_order_items_triaged", "int_products_triaged",
                      "int_marketing_spend_triaged", "int_web_events_triaged", "int_feedback_triaged",
-                     "int_segment_overrides_triaged"],
+                     "int_segment_overrides_triaged", "int_customers_standardised", "int_customers_merged",
+                     "int_orders_converted", "int_as_of_date", "int_snapshot_dates"],
     "main": ["quarantine"],
-    "marts": ["load_audit"],
+    "marts": ["load_audit", "data_completeness", "customer_identity_map"],
 }
 
 

@@ -22,31 +22,15 @@ edges as (
         on a.key_type = b.key_type and a.key_value = b.key_value and a.customer_id != b.customer_id
 ),
 
-reachable as (
-    -- connected components: an email match and a phone match chain into one person
-    with recursive walk(customer_id, other_id) as (
-        select customer_id, other_id from edges
-        union
-        select walk.customer_id, edges.other_id
-        from walk
-        inner join edges on walk.other_id = edges.customer_id
-    )
-    select * from walk
-),
-
 components as (
-    select customer_id, customer_id as member_id from customers
-    union
-    select customer_id, other_id as member_id from reachable
+    -- connected components: an email match and a phone match chain into one person (macros/engine.sql)
+    {{ connected_components('customers', 'edges') }}
 ),
 
 canonical as (
     select
         components.customer_id,
-        arg_min(
-            components.member_id,
-            (members.signup_ts, components.member_id)
-        ) as canonical_customer_id
+        {{ min_by('components.member_id', ['members.signup_ts', 'components.member_id']) }} as canonical_customer_id
     from components
     inner join customers as members on components.member_id = members.customer_id
     group by components.customer_id
@@ -55,7 +39,7 @@ canonical as (
 matched_keys as (
     select
         a.customer_id,
-        string_agg(distinct a.key_type, '+' order by a.key_type) as matched_on
+        {{ distinct_sorted_join('a.key_type', "'+'") }} as matched_on
     from keys as a
     inner join keys as b
         on a.key_type = b.key_type and a.key_value = b.key_value and a.customer_id != b.customer_id

@@ -30,9 +30,9 @@ rate_spans as (
     select
         currency,
         min(rate_date) as first_date,
-        arg_min(cny_per_unit, rate_date) as first_rate,
+        min_by(cny_per_unit, rate_date) as first_rate,
         max(rate_date) as last_date,
-        arg_max(cny_per_unit, rate_date) as last_rate
+        max_by(cny_per_unit, rate_date) as last_rate
     from fx_rates
     group by currency
 ),
@@ -40,13 +40,15 @@ rate_spans as (
 daily_rates as (
     -- the latest rate on or before each day from a currency's first rate to its last (a few thousand rows):
     -- orders find theirs by an equality join on this small table. An as-of join against the orders sorted
-    -- every order row, twice, and at 100M orders spilled tens of GB
+    -- every order row, twice, and at 100M orders spilled tens of GB. Each day meets every earlier rate of its
+    -- currency (a few million pairs at most), which Spark, having no as-of join, can run too
     select days.currency, days.rate_day, fx_rates.cny_per_unit
     from (
-        select currency, cast(unnest(generate_series(first_date, last_date, interval 1 day)) as date) as rate_day
+        select currency, {{ days_between('first_date', 'last_date') }} as rate_day
         from rate_spans
     ) as days
-    asof inner join fx_rates on days.currency = fx_rates.currency and days.rate_day >= fx_rates.rate_date
+    inner join fx_rates on days.currency = fx_rates.currency and days.rate_day >= fx_rates.rate_date
+    qualify row_number() over (partition by days.currency, days.rate_day order by fx_rates.rate_date desc) = 1
 ),
 
 dated as (

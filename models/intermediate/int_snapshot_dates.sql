@@ -8,8 +8,9 @@ as_of as (
 ),
 
 month_ends as (
-    select cast(last_day(as_of.as_of_date - to_months(months_back)) as date) as snapshot_date
-    from as_of, range(1, {{ var('history_months') }} + 1) as t(months_back)
+    select cast(last_day({{ dbt.dateadd('month', '-months_back', 'as_of.as_of_date') }}) as date) as snapshot_date
+    from as_of
+    cross join range(1, {{ var('history_months') }} + 1) as t(months_back)
 ),
 
 snapshots as (

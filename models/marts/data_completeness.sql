@@ -1,18 +1,32 @@
 -- How complete the accepted input is: per entity and column, rows, missing values and values that
 -- were present but unusable (an invalid email or phone). Missing fields are counted, never invented.
+{#- every column of the accepted rows but the landing metadata; the pseudonymised contact columns under the landing
+    names, since the values are pseudonyms by now -#}
+{%- set customer_columns = [] -%}
+{%- set order_columns = [] -%}
+{%- if execute -%}
+    {%- for column in adapter.get_columns_in_relation(ref('int_customers_standardised')) -%}
+        {%- if column.name not in ['_source_file', '_file_hash', '_row_number', '_loaded_at', 'has_invalid_email',
+                                   'has_invalid_phone'] -%}
+            {%- do customer_columns.append(column.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for column in adapter.get_columns_in_relation(ref('int_orders_triaged')) -%}
+        {%- if column.name not in ['_source_file', '_file_hash', '_row_number', '_loaded_at', 'outcome',
+                                   'reject_reason'] -%}
+            {%- do order_columns.append(column.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endif -%}
+{%- set landing_names = {'name_pseudonym': 'name', 'email_pseudonym': 'email', 'phone_pseudonym': 'phone'} %}
 with
 
 customers as (
-    -- reported under the landing column names (the values are pseudonyms by now)
-    select
-        * exclude ({{ landing_metadata() }}, has_invalid_email, has_invalid_phone)
-        rename (name_pseudonym as name, email_pseudonym as email, phone_pseudonym as phone)
-    from {{ ref('int_customers_standardised') }}
+    select * from {{ ref('int_customers_standardised') }}
 ),
 
 orders as (
-    select * exclude ({{ landing_metadata() }})
-    from {{ ref('int_orders_triaged') }}
+    select * from {{ ref('int_orders_triaged') }}
     where outcome = 'accepted'
 ),
 
@@ -23,20 +37,45 @@ invalid_contacts as (
     from {{ ref('int_customers_standardised') }}
 ),
 
+customer_counts as (
+    select
+        count(*) as row_count
+        {%- for column in customer_columns %},
+        count({{ adapter.quote(column) }}) as {{ adapter.quote('present_' ~ column) }}
+        {%- endfor %}
+    from customers
+),
+
 customer_presence as (
-    unpivot (select count(*) as row_count, count(columns(*)) from customers)
-    on columns(* exclude (row_count))
-    into name column_name value present
+    {%- for column in customer_columns %}
+    select '{{ landing_names.get(column, column) }}' as column_name, row_count,
+        {{ adapter.quote('present_' ~ column) }} as present
+    from customer_counts
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+),
+
+order_counts as (
+    select
+        count(*) as row_count
+        {%- for column in order_columns %},
+        count({{ adapter.quote(column) }}) as {{ adapter.quote('present_' ~ column) }}
+        {%- endfor %}
+    from orders
 ),
 
 order_presence as (
-    unpivot (select count(*) as row_count, count(columns(* exclude (outcome, reject_reason))) from orders)
-    on columns(* exclude (row_count))
-    into name column_name value present
+    {%- for column in order_columns %}
+    select '{{ column }}' as column_name, row_count, {{ adapter.quote('present_' ~ column) }} as present
+    from order_counts
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
 ),
 
 invalid_long as (
-    unpivot invalid_contacts on email, phone into name column_name value invalid
+    select 'email' as column_name, email as invalid from invalid_contacts
+    union all
+    select 'phone' as column_name, phone as invalid from invalid_contacts
 ),
 
 counted as (
@@ -61,7 +100,7 @@ counted as (
 shared as (
     select
         *,
-        coalesce(rows_missing / nullif(rows_accepted, 0), 0) as share_missing
+        coalesce(cast(rows_missing as double) / nullif(rows_accepted, 0), 0) as share_missing
     from counted
 )
 
