@@ -103,17 +103,62 @@
     date_format({{ expression }}, 'yyyy-MM-dd HH:mm:ss.SSSSSS')
 {%- endmacro %}
 
-{#- The value of the row that sorts first by the ordering columns, in their order (an aggregate). -#}
-{% macro min_by(value, ordering) -%}
-    {{ return(adapter.dispatch('min_by', 'segments')(value, ordering)) }}
+{#- The value of the row that sorts first by the ordering expressions, in their order (an aggregate). -#}
+{% macro min_by(value, order_by) -%}
+    min_by({{ value }}, {{ ordering(order_by) }})
 {%- endmacro %}
 
-{% macro default__min_by(value, ordering) -%}
-    arg_min({{ value }}, row({{ ordering | join(', ') }}))
+{#- Several values compared in order, as one value (for min_by, max_by). -#}
+{% macro ordering(expressions) -%}
+    {{ return(adapter.dispatch('ordering', 'segments')(expressions)) }}
 {%- endmacro %}
 
-{% macro spark__min_by(value, ordering) -%}
-    min_by({{ value }}, struct({{ ordering | join(', ') }}))
+{% macro default__ordering(expressions) -%}
+    row({{ expressions | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__ordering(expressions) -%}
+    struct({{ expressions | join(', ') }})
+{%- endmacro %}
+
+{#- An amount of money, then a rank, compared as one value. DuckDB compares one number (cents times the number of
+    ranks, plus the rank) 5x faster than a (spend, rank) pair; Spark compares the pair. -#}
+{% macro spend_then_rank(spend, rank, ranked) -%}
+    {{ return(adapter.dispatch('spend_then_rank', 'segments')(spend, rank, ranked)) }}
+{%- endmacro %}
+
+{% macro default__spend_then_rank(spend, rank, ranked) -%}
+    cast({{ spend }} * 100 as hugeint) * (select count(*) + 1 from {{ ranked }}) + {{ rank }}
+{%- endmacro %}
+
+{% macro spark__spend_then_rank(spend, rank, ranked) -%}
+    struct({{ spend }}, {{ rank }})
+{%- endmacro %}
+
+{#- An aggregate: a JSON object {key: value} of a group's rows, keys in order. -#}
+{% macro json_object_agg(key, value) -%}
+    {{ return(adapter.dispatch('json_object_agg', 'segments')(key, value)) }}
+{%- endmacro %}
+
+{% macro default__json_object_agg(key, value) -%}
+    cast(to_json(map_from_entries(list(struct_pack(k := {{ key }}, v := {{ value }}) order by {{ key }}))) as varchar)
+{%- endmacro %}
+
+{% macro spark__json_object_agg(key, value) -%}
+    to_json(map_from_entries(array_sort(collect_list(struct({{ key }} as k, {{ value }} as v)))))
+{%- endmacro %}
+
+{#- Integer division, rounded toward zero. -#}
+{% macro integer_divide(dividend, divisor) -%}
+    {{ return(adapter.dispatch('integer_divide', 'segments')(dividend, divisor)) }}
+{%- endmacro %}
+
+{% macro default__integer_divide(dividend, divisor) -%}
+    (({{ dividend }}) // ({{ divisor }}))
+{%- endmacro %}
+
+{% macro spark__integer_divide(dividend, divisor) -%}
+    (({{ dividend }}) div ({{ divisor }}))
 {%- endmacro %}
 
 {#- The distinct values of a group, sorted, joined by a separator (an aggregate). -#}
@@ -200,4 +245,43 @@
     select mine.customer_id, theirs.customer_id as member_id
     from labels as mine
     inner join labels as theirs on mine.label = theirs.label
+{%- endmacro %}
+
+{#- A naive UTC timestamp as the wall time of a time zone. -#}
+{% macro local_time(utc_timestamp, time_zone) -%}
+    {{ return(adapter.dispatch('local_time', 'segments')(utc_timestamp, time_zone)) }}
+{%- endmacro %}
+
+{% macro default__local_time(utc_timestamp, time_zone) -%}
+    timezone('{{ time_zone }}', {{ utc_timestamp }} at time zone 'UTC')
+{%- endmacro %}
+
+{% macro spark__local_time(utc_timestamp, time_zone) -%}
+    cast(from_utc_timestamp({{ utc_timestamp }}, '{{ time_zone }}') as timestamp_ntz)
+{%- endmacro %}
+
+{#- Saturday or Sunday (the engines number the days of the week differently). -#}
+{% macro is_weekend(timestamp) -%}
+    {{ return(adapter.dispatch('is_weekend', 'segments')(timestamp)) }}
+{%- endmacro %}
+
+{% macro default__is_weekend(timestamp) -%}
+    (dayofweek({{ timestamp }}) in (0, 6))
+{%- endmacro %}
+
+{% macro spark__is_weekend(timestamp) -%}
+    (dayofweek({{ timestamp }}) in (1, 7))
+{%- endmacro %}
+
+{#- An integer type wide enough for sums of cents at any scale. -#}
+{% macro wide_integer() -%}
+    {{ return(adapter.dispatch('wide_integer', 'segments')()) }}
+{%- endmacro %}
+
+{% macro default__wide_integer() -%}
+    hugeint
+{%- endmacro %}
+
+{% macro spark__wide_integer() -%}
+    decimal(38, 0)
 {%- endmacro %}

@@ -110,11 +110,31 @@
 {% macro at_first_snapshot(relation, date_column) -%}
     (
         select
-            daily.* replace (identities.canonical_customer_id as customer_id),
+            {{ star_except(['customer_id'], 'daily') }},
+            identities.canonical_customer_id as customer_id,
             first_snapshots.snapshot_date as first_snapshot_date
         from {{ relation }} as daily
         inner join {{ ref('int_customers_merged') }} as identities on daily.customer_id = identities.customer_id
-        asof inner join {{ ref('int_snapshot_dates') }} as first_snapshots
-            on daily.{{ date_column }} <= first_snapshots.snapshot_date
+        {{ first_snapshot_join('daily.' ~ date_column, 'first_snapshots') }}
     )
+{%- endmacro %}
+
+{#- Joins the earliest snapshot date on or after `date_expression` as `alias` (an inner join: rows after the last
+    snapshot find none). DuckDB: an as-of join. Spark has none: each snapshot's span after the one before it. -#}
+{% macro first_snapshot_join(date_expression, alias) -%}
+    {{ return(adapter.dispatch('first_snapshot_join', 'segments')(date_expression, alias)) }}
+{%- endmacro %}
+
+{% macro default__first_snapshot_join(date_expression, alias) -%}
+    asof inner join {{ ref('int_snapshot_dates') }} as {{ alias }}
+        on {{ date_expression }} <= {{ alias }}.snapshot_date
+{%- endmacro %}
+
+{% macro spark__first_snapshot_join(date_expression, alias) -%}
+    inner join (
+        select snapshot_date, lag(snapshot_date) over (order by snapshot_date) as previous_snapshot_date
+        from {{ ref('int_snapshot_dates') }}
+    ) as {{ alias }}
+        on {{ date_expression }} <= {{ alias }}.snapshot_date
+        and ({{ alias }}.previous_snapshot_date is null or {{ date_expression }} > {{ alias }}.previous_snapshot_date)
 {%- endmacro %}

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from orchestration import frames
+
 # the behaviour clustered: how lately, how often, how much, how much at a time, how long known, how broadly
 CLUSTER_FEATURES = ("recency_days", "frequency", "monetary", "avg_order_value", "tenure_days", "category_count")
 # how a cluster centre reads when it lies half a standard deviation or more above / below the average
@@ -36,19 +38,20 @@ INTEGER_FEATURES = frozenset(EXPLAINING_FEATURES) - {"monetary", "avg_order_valu
 
 def clustered_customers(segmented) -> pd.DataFrame:
     """The customers that are clustered, with their clustering features, in customer_id order: the current rows
-    of int_customers_segmented (a DuckDB relation) with a completed purchase."""
-    return segmented.filter("is_current and frequency > 0").project(
-        "customer_id, " + ", ".join(CLUSTER_FEATURES)).order("customer_id").df()
+    of int_customers_segmented (a DuckDB relation or a Spark DataFrame) with a completed purchase."""
+    return frames.select(segmented, ["customer_id", *CLUSTER_FEATURES], "is_current and frequency > 0", "customer_id")
 
 
 def explained_customers(segmented, dimensions: list[str]) -> pd.DataFrame:
-    """Every current customer of int_customers_segmented (a DuckDB relation) with the EXPLAINING_FEATURES and the
-    segment of each of `dimensions`, in customer_id order."""
-    derived = {"days_since_first_order": "date_diff('day', first_order_date, snapshot_date)",
-               "is_b2b": "cast(coalesce(customer_type = 'B2B', false) as integer)"}
-    columns = [f"{derived.get(name, name)} as {name}" for name in EXPLAINING_FEATURES]
-    return segmented.filter("is_current").project(
-        ", ".join(["customer_id", *columns, *(f'"{name}"' for name in dimensions)])).order("customer_id").df()
+    """Every current customer of int_customers_segmented (a DuckDB relation or a Spark DataFrame) with the
+    EXPLAINING_FEATURES and the segment of each of `dimensions`, in customer_id order."""
+    derived = {"days_since_first_order": ["first_order_date", "snapshot_date"], "is_b2b": ["customer_type"]}
+    read = list(dict.fromkeys(
+        column for name in EXPLAINING_FEATURES for column in derived.get(name, [name]) if column not in dimensions))
+    customers = frames.select(segmented, ["customer_id", *read, *dimensions], "is_current", "customer_id")
+    customers["days_since_first_order"] = (customers["snapshot_date"] - customers["first_order_date"]).dt.days
+    customers["is_b2b"] = (customers["customer_type"] == "B2B").fillna(False).astype("int32")
+    return customers[["customer_id", *EXPLAINING_FEATURES, *dimensions]]
 
 
 @dataclass(frozen=True)

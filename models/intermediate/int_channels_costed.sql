@@ -15,21 +15,38 @@ fx_rates as (
     select * from {{ ref('fx_rates') }}
 ),
 
-window_spend as (
-    select
-        spend.channel,
-        sum(
-            spend.spend * spend_rate.cny_per_unit / reporting_rate.cny_per_unit
-        ) as spend_reporting
+rated as (
+    -- each spend row in the window with the latest rate of its currency on or before its date (none before the
+    -- first rate); a join and a ranking rather than an as-of join, which Spark does not have
+    select spend.*, spend_rate.cny_per_unit as spend_cny_per_unit
     from spend
     cross join as_of
-    asof left join fx_rates as spend_rate
+    left join fx_rates as spend_rate
         on spend.currency = spend_rate.currency and spend.spend_date >= spend_rate.rate_date
-    asof left join (select * from fx_rates where currency = '{{ var("reporting_currency") }}') as reporting_rate
-        on spend.spend_date >= reporting_rate.rate_date
     where spend.spend_date > as_of.as_of_date - {{ var('cac_window_days') }}
         and spend.spend_date <= as_of.as_of_date
-    group by spend.channel
+    qualify row_number() over (
+        partition by spend._source_file, spend._file_hash, spend._row_number order by spend_rate.rate_date desc
+    ) = 1
+),
+
+reported as (
+    -- and the latest rate of the reporting currency on or before it
+    select rated.*, reporting_rate.cny_per_unit as reporting_cny_per_unit
+    from rated
+    left join fx_rates as reporting_rate
+        on reporting_rate.currency = '{{ var("reporting_currency") }}' and rated.spend_date >= reporting_rate.rate_date
+    qualify row_number() over (
+        partition by rated._source_file, rated._file_hash, rated._row_number order by reporting_rate.rate_date desc
+    ) = 1
+),
+
+window_spend as (
+    select
+        channel,
+        sum(spend * spend_cny_per_unit / reporting_cny_per_unit) as spend_reporting
+    from reported
+    group by channel
 ),
 
 new_customers as (

@@ -27,7 +27,10 @@ events as (
 ),
 
 surveys as (
-    select feedback.* replace (identities.canonical_customer_id as customer_id), snapshots.snapshot_date
+    select
+        {{ star_except(['customer_id'], 'feedback') }},
+        identities.canonical_customer_id as customer_id,
+        snapshots.snapshot_date
     from {{ ref('int_feedback_triaged') }} as feedback
     inner join identities on feedback.customer_id = identities.customer_id
     inner join snapshots on cast(feedback.survey_ts as date) <= snapshots.snapshot_date
@@ -70,10 +73,9 @@ categories as (
     select
         category_spend.customer_id,
         category_spend.snapshot_date,
-        arg_max(
+        max_by(
             category_spend.category,
-            cast(category_spend.spend * 100 as hugeint) * (select count(*) + 1 from category_order)
-                + category_order.category_rank
+            {{ spend_then_rank('category_spend.spend', 'category_order.category_rank', 'category_order') }}
         ) as top_category
     from category_spend
     inner join category_order on category_spend.category = category_order.category
@@ -86,10 +88,8 @@ affinities as (
     select
         customer_id,
         snapshot_date,
-        cast(to_json(map_from_entries(list(
-            struct_pack(k := category, v := round(spend / nullif(total_spend, 0), 3))
-            order by category
-        ))) as varchar) as category_affinity
+        {{ json_object_agg('category', 'round(cast(spend as double) / nullif(cast(total_spend as double), 0), 3)') }}
+            as category_affinity
     from (
         select category_spend.*, sum(category_spend.spend) over (partition by category_spend.customer_id) as total_spend
         from category_spend
@@ -113,7 +113,7 @@ timing as (
         select
             per_snapshot.customer_id,
             snapshots.snapshot_date,
-            coalesce(sum(per_snapshot.holiday_amount) / nullif(sum(per_snapshot.completed_amount), 0), 0)
+            coalesce(cast(sum(per_snapshot.holiday_amount) as double) / nullif(sum(per_snapshot.completed_amount), 0), 0)
                 as holiday_spend_share,
             cast(sum(per_snapshot.weekend_orders) as bigint) / cast(sum(per_snapshot.completed_orders) as bigint)
                 as weekend_order_share,
@@ -196,11 +196,11 @@ browsing as (
         totals.page_views,
         -- the mean rounded half up to 0.1 s in exact integer arithmetic on hundredths (dwell is
         -- decimal(18, 2) and never negative), as avg() would round it, without binary fractions
-        (cast(totals.dwell_seconds * 100 as hugeint) * 2 + 10 * totals.dwell_events)
-            // nullif(20 * totals.dwell_events, 0) / 10 as avg_dwell_seconds,
+        {{ integer_divide('cast(totals.dwell_seconds * 100 as ' ~ wide_integer() ~ ') * 2 + 10 * totals.dwell_events',
+                          'nullif(20 * totals.dwell_events, 0)') }} / 10 as avg_dwell_seconds,
         totals.clicks / nullif(totals.page_views, 0) as click_through_rate,
         totals.add_to_carts / nullif(totals.page_views, 0) as add_to_cart_rate,
-        date_diff('day', totals.last_visit_date, totals.snapshot_date) as days_since_last_visit
+        {{ dbt.datediff("totals.last_visit_date", "totals.snapshot_date", 'day') }} as days_since_last_visit
     from browsing_totals as totals
     left join session_totals
         on totals.customer_id = session_totals.customer_id and totals.snapshot_date = session_totals.snapshot_date
@@ -208,7 +208,7 @@ browsing as (
 
 browsed_categories as (
     -- the most viewed category; a tie goes to the first name alphabetically, never to chance
-    select customer_id, snapshot_date, first(page_category order by views desc, page_category) as top_browsed_category
+    select customer_id, snapshot_date, {{ min_by('page_category', ['-views', 'page_category']) }} as top_browsed_category
     from (
         select category_views.customer_id, snapshots.snapshot_date, category_views.page_category,
             sum(category_views.views) as views
@@ -228,8 +228,10 @@ satisfaction as (
     select
         customer_id,
         snapshot_date,
-        arg_max(nps_score, survey_ts) as latest_nps,
-        arg_max(csat_score, survey_ts) as latest_csat
+        -- the latest answered survey; at the same time the higher score, never chance
+        max_by(nps_score, {{ ordering(['survey_ts', 'nps_score']) }}) filter (where nps_score is not null) as latest_nps,
+        max_by(csat_score, {{ ordering(['survey_ts', 'csat_score']) }}) filter (where csat_score is not null)
+            as latest_csat
     from surveys
     group by customer_id, snapshot_date
 ),
@@ -248,7 +250,7 @@ referrals as (
 ),
 
 buyer_average as (
-    select snapshot_date, avg(monetary) as average_monetary
+    select snapshot_date, avg(cast(monetary as double)) as average_monetary
     from features where frequency > 0
     group by snapshot_date
 ),
@@ -258,8 +260,9 @@ joined as (
         features.customer_id,
         features.snapshot_date,
         -- demographic
-        date_diff('year', customers.birth_date, features.snapshot_date)
-            - case when strftime(features.snapshot_date, '%m%d') < strftime(customers.birth_date, '%m%d') then 1 else 0 end
+        year(features.snapshot_date) - year(customers.birth_date)
+            - case when month(features.snapshot_date) * 100 + dayofmonth(features.snapshot_date)
+                < month(customers.birth_date) * 100 + dayofmonth(customers.birth_date) then 1 else 0 end
             as age,
         customers.gender,
         customers.occupation,
@@ -286,7 +289,7 @@ joined as (
         coalesce(referrals.referral_revenue, 0) as referral_revenue,
         round(
             coalesce(referrals.referrals_made, 0)
-            + coalesce(referrals.referral_revenue, 0) / nullif(buyer_average.average_monetary, 0),
+            + cast(coalesce(referrals.referral_revenue, 0) as double) / nullif(buyer_average.average_monetary, 0),
             2
         ) as influence_score,
         -- firmographic (B2B only)

@@ -88,11 +88,11 @@ joined as (
         coalesce(order_counts.refunded_orders, 0) as refunded_orders,
         coalesce(order_counts.frequency, 0) as frequency,
         coalesce(order_counts.monetary, 0) as monetary,
-        order_counts.monetary / nullif(order_counts.frequency, 0) as avg_order_value,
+        cast(order_counts.monetary as double) / nullif(order_counts.frequency, 0) as avg_order_value,
         order_counts.first_order_date,
         order_counts.last_order_date,
-        date_diff('day', order_counts.last_order_date, snapshots.snapshot_date) as recency_days,
-        date_diff('day', cast(customers.signup_ts as date), snapshots.snapshot_date) as tenure_days,
+        {{ dbt.datediff("order_counts.last_order_date", "snapshots.snapshot_date", 'day') }} as recency_days,
+        {{ dbt.datediff("cast(customers.signup_ts as date)", "snapshots.snapshot_date", 'day') }} as tenure_days,
         category_stats.category_count
     from customers
     cross join snapshots

@@ -17,7 +17,7 @@ affected as (
 ),
 
 calendar as (
-    select unnest(range(start_date, end_date + interval 1 day, interval 1 day))::date as holiday_date
+    select distinct {{ days_between('start_date', 'end_date') }} as holiday_date
     from {{ ref('holiday_calendar') }}
 ),
 
@@ -29,14 +29,16 @@ orders as (
         status,
         status = 'completed' as is_completed,
         net_amount_reporting,
-        local_order_ts
+        local_order_ts,
+        calendar.holiday_date is not null as is_holiday
     from (
         select
             converted.*,
-            timezone('{{ var("local_timezone") }}', converted.order_ts at time zone 'UTC') as local_order_ts
+            {{ local_time('converted.order_ts', var('local_timezone')) }} as local_order_ts
         from {{ ref('int_orders_converted') }} as converted
         where converted.customer_id in (select customer_id from affected)
-    )
+    ) as converted
+    left join calendar on cast(converted.local_order_ts as date) = calendar.holiday_date
 ),
 
 per_day as (
@@ -48,10 +50,8 @@ per_day as (
         count(*) filter (where status = 'refunded') as refunded_orders,
         count(*) filter (where is_completed) as completed_orders,
         sum(net_amount_reporting) filter (where is_completed) as completed_amount,
-        sum(net_amount_reporting) filter (
-            where is_completed and cast(local_order_ts as date) in (select holiday_date from calendar)
-        ) as holiday_amount,
-        count(*) filter (where is_completed and dayofweek(local_order_ts) in (0, 6)) as weekend_orders,
+        sum(net_amount_reporting) filter (where is_completed and is_holiday) as holiday_amount,
+        count(*) filter (where is_completed and {{ is_weekend('local_order_ts') }}) as weekend_orders,
         count(*) filter (where is_completed and hour(local_order_ts) < 6) as night_orders,
         count(*) filter (where is_completed and hour(local_order_ts) >= 6 and hour(local_order_ts) < 12)
             as morning_orders,

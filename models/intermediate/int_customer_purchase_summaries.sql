@@ -31,7 +31,7 @@ summarised as (
         -- so that the fit sees the same numbers whatever order the rows are summed in (incremental or full build)
         cast(
             (sum(purchase_days.amount) filter (where purchase_days.purchase_date <= calibration_ends.calibration_end)
-                - arg_min(purchase_days.amount, purchase_days.purchase_date))
+                - min_by(purchase_days.amount, purchase_days.purchase_date))
             / nullif(count(*) filter (where purchase_days.purchase_date <= calibration_ends.calibration_end) - 1, 0)
             as double
         ) as mean_repeat_value,
@@ -48,8 +48,8 @@ in_weeks as (
         calibration_end,
         is_backtest,
         repeat_transactions,
-        date_diff('day', first_purchase_date, last_purchase_date) / 7 as recency_weeks,
-        date_diff('day', first_purchase_date, calibration_end) / 7 as age_weeks,
+        {{ dbt.datediff("first_purchase_date", "last_purchase_date", 'day') }} / 7 as recency_weeks,
+        {{ dbt.datediff("first_purchase_date", "calibration_end", 'day') }} / 7 as age_weeks,
         mean_repeat_value,
         first_purchase_date,
         last_purchase_date,

@@ -127,7 +127,7 @@ mapped as (
             coalesce(tiered.avg_order_value, 0)
             * tiered.frequency * 365.25
             / greatest(
-                date_diff('day', tiered.first_order_date, tiered.snapshot_date) + 1,
+                {{ dbt.datediff("tiered.first_order_date", "tiered.snapshot_date", 'day') }} + 1,
                 {{ var('clv_min_observation_days') }}
             )
             * {{ var('clv_expected_lifespan_years') }}

@@ -4,7 +4,7 @@ and the reason."""
 
 import pandas as pd
 
-from orchestration import mining
+from orchestration import frames, mining
 
 
 def model(dbt, session):
@@ -12,7 +12,7 @@ def model(dbt, session):
     # dbt finds a model's refs by reading its calls: a ref inside a longer chain of calls goes unseen
     segmented = dbt.ref("int_customers_segmented")
     buyers = mining.clustered_customers(segmented)
-    as_of = dbt.ref("int_as_of_date").df()
+    as_of = frames.to_pandas(dbt.ref("int_as_of_date"))
     fit = mining.fit_clusters(buyers, int(dbt.config.get("k_min")), int(dbt.config.get("k_max")),
                               int(dbt.config.get("sample_size")), int(dbt.config.get("seed")),
                               int(dbt.config.get("min_customers")))

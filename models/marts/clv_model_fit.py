@@ -4,15 +4,15 @@ rows with a NULL value and the reason."""
 
 import pandas as pd
 
-from orchestration import clv
+from orchestration import clv, frames
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     summaries = dbt.ref("int_customer_purchase_summaries")
-    summaries = summaries.filter("not is_backtest").df()
+    summaries = frames.to_pandas(summaries.filter("not is_backtest"))
     # dbt finds a model's refs by reading its calls: a ref inside a longer chain of calls goes unseen
-    as_of = dbt.ref("int_as_of_date").df()
+    as_of = frames.to_pandas(dbt.ref("int_as_of_date"))
     as_of_date = as_of["as_of_date"].iloc[0].date()
     min_repeat_buyers = int(dbt.config.get("min_repeat_buyers"))
     min_history_days = float(dbt.config.get("min_history_days"))

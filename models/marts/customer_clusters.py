@@ -3,7 +3,7 @@ nearest (orchestration/mining.py). Empty when there are no clusters."""
 
 import pandas as pd
 
-from orchestration import mining
+from orchestration import frames, mining
 
 
 def model(dbt, session):
@@ -11,7 +11,7 @@ def model(dbt, session):
     # dbt finds a model's refs by reading its calls: a ref inside a longer chain of calls goes unseen
     segmented = dbt.ref("int_customers_segmented")
     buyers = mining.clustered_customers(segmented)
-    profiles = dbt.ref("cluster_profiles").df()
+    profiles = frames.to_pandas(dbt.ref("cluster_profiles"))
     profiles = profiles[profiles["cluster"].notna()]
     if profiles.empty:
         return pd.DataFrame({"customer_id": pd.Series(dtype="string"), "cluster": pd.Series(dtype="Int64")})

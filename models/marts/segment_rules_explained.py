@@ -5,7 +5,7 @@ rule and the reason."""
 
 import pandas as pd
 
-from orchestration import mining
+from orchestration import frames, mining
 
 
 def model(dbt, session):
@@ -14,8 +14,8 @@ def model(dbt, session):
     # dbt finds a model's refs by reading its calls: a ref inside a longer chain of calls goes unseen
     segmented = dbt.ref("int_customers_segmented")
     customers = mining.explained_customers(segmented, dimensions)
-    clusters = dbt.ref("customer_clusters").df()
-    as_of = dbt.ref("int_as_of_date").df()
+    clusters = frames.to_pandas(dbt.ref("customer_clusters"))
+    as_of = frames.to_pandas(dbt.ref("int_as_of_date"))
     customers = customers.merge(clusters, on="customer_id", how="left", validate="one_to_one")
     customers["cluster"] = customers["cluster"].astype("Int64").astype("string")
     tables = []
