@@ -285,3 +285,18 @@
 {% macro spark__wide_integer() -%}
     decimal(38, 0)
 {%- endmacro %}
+
+{#- A string literal both engines read alike (orchestration/rules.py sql_string): Spark reads a backslash as an
+    escape and 'it''s' as two adjacent literals ('its'), so quotes and backslashes are spelled with chr(). -#}
+{% macro sql_string(text) -%}
+    {%- set text = text | string -%}
+    {%- if "'" not in text and "\\" not in text -%}
+        '{{ text }}'
+    {%- else -%}
+        {%- set pieces = [] -%}
+        {%- for piece in modules.re.split("(['\\\\])", text) if piece -%}
+            {%- do pieces.append({"'": 'chr(39)', "\\": 'chr(92)'}.get(piece, "'" ~ piece ~ "'")) -%}
+        {%- endfor -%}
+        ({{ pieces | join(' || ') }})
+    {%- endif -%}
+{%- endmacro %}

@@ -407,7 +407,17 @@ def _literal(value: Any) -> str:
         return "true" if value else "false"
     if _is_number(value):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return sql_string(str(value))
+
+
+def sql_string(text: str) -> str:
+    """A string literal that DuckDB and Spark read alike: Spark reads a backslash as an escape and takes 'it''s' for
+    two adjacent literals ('its'), so a quote or a backslash is spelled with chr() (macros/engine.sql, sql_string)."""
+    if "'" not in text and "\\" not in text:
+        return f"'{text}'"
+    pieces = [f"chr({ord(piece)})" if piece in ("'", "\\") else f"'{piece}'"
+              for piece in re.split(r"(['\\\\])", text) if piece]
+    return "(" + " || ".join(pieces) + ")"
 
 
 def _is_number(value: Any) -> bool:

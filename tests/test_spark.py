@@ -37,7 +37,8 @@ PORTED = {
                      "int_orders_converted", "int_as_of_date", "int_snapshot_dates", "int_order_lines_completed",
                      "int_customer_orders_daily", "int_customer_categories_daily", "int_customer_events_daily",
                      "int_customer_sessions", "int_customer_purchase_days", "int_customer_purchase_summaries",
-                     "int_channels_costed", "int_customer_features", "int_customer_dimensions"],
+                     "int_channels_costed", "int_customer_features", "int_customer_dimensions",
+                     "int_segment_rules"],
     "main": ["quarantine"],
     "marts": ["load_audit", "data_completeness", "customer_identity_map", "cac_by_channel", "clv_model_fit",
               "clv_backtest", "customer_clv"],
@@ -69,7 +70,12 @@ def engines(tmp_path_factory) -> dict:
                [customer, "", "high", "no dimension", "agent 7", "2026-01-01", ""],
                [customer, "value_tier", "mid", "bad date", "agent 7", "2026/01/01", ""],
                [customer, "value_tier", "mid", "ends first", "agent 7", "2026-03-01", "2026-02-01"]])
-    env = {**os.environ, "SEGMENTS_LANDING_DIR": str(landing), "SEGMENTS_WAREHOUSE": str(root / "warehouse.duckdb"),
+    # a label with a quote and a backslash: Spark reads both differently from DuckDB in a literal
+    rules_file = root / "segments.yml"
+    rules_file.write_text((REPO / "segments.yml").read_text(encoding="utf-8").replace(
+        "label_en: Prospect", "label_en: \"Prospect's \\\\ first\"", 1), encoding="utf-8")
+    env = {**os.environ, "SEGMENTS_RULES_FILE": str(rules_file),
+           "SEGMENTS_LANDING_DIR": str(landing), "SEGMENTS_WAREHOUSE": str(root / "warehouse.duckdb"),
            "SEGMENTS_PUBLISH_DIR": str(root / "publish"), "SEGMENTS_SPARK_DIR": str(root / "spark"),
            "SEGMENTS_PSEUDONYM_KEY": "engine-comparison-key", "SEGMENTS_AS_OF": dirty.AS_OF}
     with duckdb.connect(env["SEGMENTS_WAREHOUSE"]) as con:
@@ -135,3 +141,13 @@ def test_spark_builds_the_same_rows_as_duckdb(engines, schema, table):
         columns_differing = [f"{name}: {a!r} on DuckDB, {b!r} on Spark"
                              for name, a, b in zip(columns, duck_row, spark_row, strict=True) if not same(a, b)]
         pytest.fail(f"{table}: {len(differing)} rows differ, e.g. {duck_row[0]!r}: {'; '.join(columns_differing)}")
+
+
+def test_a_label_with_a_quote_and_a_backslash_reaches_both_engines_whole(engines):
+    """The rules' texts reach SQL as literals both engines read alike (macros/engine.sql, sql_string)."""
+    root = engines["root"]
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        labels = {con.execute(f"select label_en from {relation} where segment = 'prospect'").fetchall()[0][0]
+                  for relation in ("intermediate.int_segment_rules",
+                                   spark_table(root, "intermediate", "int_segment_rules"))}
+    assert labels == {"Prospect's \\ first"}

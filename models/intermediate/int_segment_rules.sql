@@ -9,12 +9,12 @@ rules as (
         {%- set outer_loop = loop %}
         {%- for rule in dimension.rules %}
         (
-            {{ "'" ~ dimension.name ~ "'" }}, {{ loop.index }},
-            {{ "'" ~ rule.code ~ "'" }},
-            {{ "'" ~ rule.label_en | replace("'", "''") ~ "'" }},
-            {{ "'" ~ rule.label_zh | replace("'", "''") ~ "'" }},
-            {{ "'" ~ rule.description | replace("'", "''") ~ "'" }},
-            {{ "'" ~ rule.action | replace("'", "''") ~ "'" }}
+            {{ sql_string(dimension.name) }}, {{ loop.index }},
+            {{ sql_string(rule.code) }},
+            {{ sql_string(rule.label_en) }},
+            {{ sql_string(rule.label_zh) }},
+            {{ sql_string(rule.description) }},
+            {{ sql_string(rule.action) }}
         ){{ "," if not (loop.last and outer_loop.last) }}
         {%- endfor %}
         {%- endfor %}
