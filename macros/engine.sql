@@ -300,3 +300,17 @@
         ({{ pieces | join(' || ') }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- Text without the spaces around it: Unicode space separators (U+0020, the full-width U+3000, the no-break U+00A0,
+    ...), as DuckDB's trim strips them; Spark's strips U+0020 only. Tabs and line breaks stay on both. -#}
+{% macro trim_spaces(text) -%}
+    {{ return(adapter.dispatch('trim_spaces', 'segments')(text)) }}
+{%- endmacro %}
+
+{% macro default__trim_spaces(text) -%}
+    trim({{ text }})
+{%- endmacro %}
+
+{% macro spark__trim_spaces(text) -%}
+    regexp_replace({{ text }}, {{ spark_pattern('^[\\p{Zs}]+|[\\p{Zs}]+$') }}, '')
+{%- endmacro %}

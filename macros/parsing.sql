@@ -5,13 +5,14 @@
     may give the same value on both. No backslash in a pattern: Spark reads it as a string escape. -#}
 
 {% macro clean_text(column) -%}
-    nullif(trim({{ column }}), '')
+    nullif({{ trim_spaces(column) }}, '')
 {%- endmacro %}
 
 
-{#- ISO 8601 with or without offset; no offset means UTC. A naive timestamp in UTC on both engines. -#}
+{#- ISO 8601 with or without offset; no offset means UTC. A naive timestamp in UTC on both engines. An offset
+    needs the seconds before it (Spark reads no 04:11Z). -#}
 {% macro parse_timestamp(column) -%}
-    {%- set shape = '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,9})?)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?)?$' -%}
+    {%- set shape = '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?)?)?$' -%}
     (case when {{ text_matches(clean_text(column), shape) }}
         then {{ adapter.dispatch('utc_timestamp', 'segments')(clean_text(column)) }} end)
 {%- endmacro %}
@@ -45,8 +46,8 @@
 {#- true/false, 1/0, yes/no, y/n, 是/否 (CONTRACT section 1). -#}
 {% macro parse_boolean(column) -%}
     case
-        when lower(trim({{ column }})) in ('true', '1', 'yes', 'y', 't', '是') then true
-        when lower(trim({{ column }})) in ('false', '0', 'no', 'n', 'f', '否') then false
+        when lower({{ trim_spaces(column) }}) in ('true', '1', 'yes', 'y', 't', '是') then true
+        when lower({{ trim_spaces(column) }}) in ('false', '0', 'no', 'n', 'f', '否') then false
     end
 {%- endmacro %}
 

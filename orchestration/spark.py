@@ -17,6 +17,25 @@ import duckdb
 
 from orchestration.db import ident, literal
 
+# The models that run on Spark so far, by schema, each compared with DuckDB by tests/test_spark.py (issue 13
+# ports the rest).
+PORTED = {
+    "staging": ["stg_landing__customers", "stg_landing__orders", "stg_landing__order_items",
+                "stg_landing__products", "stg_landing__marketing_spend", "stg_landing__web_events",
+                "stg_landing__feedback", "stg_landing__segment_overrides"],
+    "intermediate": ["int_customers_triaged", "int_orders_triaged", "int_order_items_triaged", "int_products_triaged",
+                     "int_marketing_spend_triaged", "int_web_events_triaged", "int_feedback_triaged",
+                     "int_segment_overrides_triaged", "int_customers_standardised", "int_customers_merged",
+                     "int_orders_converted", "int_as_of_date", "int_snapshot_dates", "int_order_lines_completed",
+                     "int_customer_orders_daily", "int_customer_categories_daily", "int_customer_events_daily",
+                     "int_customer_sessions", "int_customer_purchase_days", "int_customer_purchase_summaries",
+                     "int_channels_costed", "int_customer_features", "int_customer_dimensions",
+                     "int_segment_rules"],
+    "main": ["quarantine"],
+    "marts": ["load_audit", "data_completeness", "customer_identity_map", "cac_by_channel", "clv_model_fit",
+              "clv_backtest", "customer_clv"],
+}
+
 
 def missing_requirement() -> str | None:
     """What keeps a Spark session from starting here, in one line; None when nothing does."""

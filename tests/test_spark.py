@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.spark import export_landing, missing_requirement
+from orchestration.spark import PORTED, export_landing, missing_requirement
 from tests import dirty
 from tests.conftest import write_csv
 
@@ -26,23 +27,38 @@ pytestmark = [pytest.mark.spark,
 
 REPO = Path(__file__).resolve().parent.parent
 
-# The models that run on both engines so far, by layer (issue 13 ports the rest).
-PORTED = {
-    "staging": ["stg_landing__customers", "stg_landing__orders", "stg_landing__order_items",
-                "stg_landing__products", "stg_landing__marketing_spend", "stg_landing__web_events",
-                "stg_landing__feedback", "stg_landing__segment_overrides"],
-    "intermediate": ["int_customers_triaged", "int_orders_triaged", "int_order_items_triaged", "int_products_triaged",
-                     "int_marketing_spend_triaged", "int_web_events_triaged", "int_feedback_triaged",
-                     "int_segment_overrides_triaged", "int_customers_standardised", "int_customers_merged",
-                     "int_orders_converted", "int_as_of_date", "int_snapshot_dates", "int_order_lines_completed",
-                     "int_customer_orders_daily", "int_customer_categories_daily", "int_customer_events_daily",
-                     "int_customer_sessions", "int_customer_purchase_days", "int_customer_purchase_summaries",
-                     "int_channels_costed", "int_customer_features", "int_customer_dimensions",
-                     "int_segment_rules"],
-    "main": ["quarantine"],
-    "marts": ["load_audit", "data_completeness", "customer_identity_map", "cac_by_channel", "clv_model_fit",
-              "clv_backtest", "customer_clv"],
-}
+def mutated(rng: random.Random, valid: list[str], count: int) -> list[str]:
+    """Texts near the shapes the contract accepts: valid ones with a character inserted, dropped or replaced by one
+    the engines read differently (separators, signs, exponents, odd digits and spaces)."""
+    alphabet = list("0123456789-/:T .+Ze,_x") + ["１", "\t", "\x0b", "\u3000", "\u00a0", "٣"]
+    texts = []
+    for _ in range(count):
+        text = list(rng.choice(valid))
+        for _ in range(rng.randint(0, 2)):
+            at = rng.randrange(len(text) + 1)
+            action = rng.choice(("insert", "drop", "replace"))
+            if action == "insert" or not text:
+                text.insert(at, rng.choice(alphabet))
+            elif action == "drop":
+                del text[min(at, len(text) - 1)]
+            else:
+                text[min(at, len(text) - 1)] = rng.choice(alphabet)
+        texts.append("".join(text))
+    return texts
+
+
+def write_fuzzed_orders(landing: Path, customer: str) -> None:
+    """Orders whose timestamps and amounts are near-valid texts: both engines must parse or refuse each alike."""
+    rng = random.Random(13)
+    stamps = mutated(rng, ["2026-03-03T04:11:41", "2026-03-03 04:11:41+08:00", "2026-03-03", "2026-03-03T04:11Z",
+                           "2026-03-03 04:11:41.123456789-05"], 400)
+    amounts = mutated(rng, ["245.07", "1e3", "-3.5", ".5", "12", "+7.", "1.5E-2"], 400)
+    write_csv(landing / "orders_fuzzed.csv",
+              ["order_id", "customer_id", "order_ts", "status", "currency", "total_amount", "discount_amount",
+               "channel", "updated_at"],
+              [[f"F{i:05d}", customer, stamp, "completed", "CNY", amount, rng.choice(["", "0", amounts[-i]]),
+                "store", rng.choice(["", stamps[-i]])]
+               for i, (stamp, amount) in enumerate(zip(stamps, amounts, strict=True))])
 
 
 def dbt(args: list[str], env: dict[str, str], target: str) -> subprocess.CompletedProcess:
@@ -70,6 +86,7 @@ def engines(tmp_path_factory) -> dict:
                [customer, "", "high", "no dimension", "agent 7", "2026-01-01", ""],
                [customer, "value_tier", "mid", "bad date", "agent 7", "2026/01/01", ""],
                [customer, "value_tier", "mid", "ends first", "agent 7", "2026-03-01", "2026-02-01"]])
+    write_fuzzed_orders(landing, customer)
     # a label with a quote and a backslash: Spark reads both differently from DuckDB in a literal
     rules_file = root / "segments.yml"
     rules_file.write_text((REPO / "segments.yml").read_text(encoding="utf-8").replace(
