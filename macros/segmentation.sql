@@ -2,16 +2,16 @@
     and the result never depends on row order. Higher expression = higher score. -#}
 {% macro rank_score(expression, partition_by=none) -%}
     {%- set window = ("partition by " ~ partition_by ~ " " if partition_by else "") -%}
-    1 + floor(
+    1 + cast(floor(
         {{ var('score_buckets') }} * (rank() over ({{ window }}order by {{ expression }}) - 1)
         / count(*) over ({{ window }})
-    )::integer
+    ) as integer)
 {%- endmacro %}
 
 {#- Share of the population ranked strictly ahead of this row (0 for the best), descending by expression. -#}
 {% macro share_ranked_ahead(expression, partition_by=none) -%}
     {%- set window = ("partition by " ~ partition_by ~ " " if partition_by else "") -%}
-    (rank() over ({{ window }}order by {{ expression }} desc) - 1)::double / count(*) over ({{ window }})
+    cast(rank() over ({{ window }}order by {{ expression }} desc) - 1 as double) / count(*) over ({{ window }})
 {%- endmacro %}
 
 
@@ -51,4 +51,64 @@
     {%- if not audiences %}
     select cast(null as varchar) as audience, cast(null as varchar) as customer_id where false
     {%- endif %}
+{%- endmacro %}
+
+
+{#- Why a customer is in a rule's segment: {"rule": code, "values": {column: value, ...}} (JSON). -#}
+{% macro rule_reason(code, columns) -%}
+    {{ return(adapter.dispatch('rule_reason', 'segments')(code, columns)) }}
+{%- endmacro %}
+
+{% macro default__rule_reason(code, columns) -%}
+    json_object('rule', {{ sql_string(code) }}, 'values', json_object(
+        {%- for column in columns %}'{{ column }}', {{ column }}{{ ", " if not loop.last }}{% endfor %}))
+{%- endmacro %}
+
+{#- JSON text on Spark (each rule's values differ, so no one struct type fits them all). -#}
+{% macro spark__rule_reason(code, columns) -%}
+    to_json(named_struct('rule', {{ sql_string(code) }}, 'values',
+        {%- if columns %} named_struct(
+        {%- for column in columns %}'{{ column }}', {{ column }}{{ ", " if not loop.last }}{% endfor %})
+        {%- else %} map(){% endif %}), map('ignoreNullFields', 'false'))
+{%- endmacro %}
+
+{#- Every dimension's reason as one JSON object: the segments.yml dimensions' rule reasons (their `<name>_reason`
+    columns), then the built-in dimensions' inputs and thresholds. -#}
+{% macro segment_reasons(dimensions) -%}
+    {{ return(adapter.dispatch('segment_reasons', 'segments')(dimensions)) }}
+{%- endmacro %}
+
+{% macro default__segment_reasons(dimensions) -%}
+    cast(json_object(
+        {%- for dimension in dimensions %}
+        '{{ dimension.name }}', {{ dimension.name }}_reason,
+        {%- endfor %}
+        {{ built_in_reasons('json_object') }}
+    ) as varchar)
+{%- endmacro %}
+
+{#- Spark builds the object as a struct; each rule reason (JSON text already) goes in for a placeholder. -#}
+{% macro spark__segment_reasons(dimensions) -%}
+    {% for dimension in dimensions %}replace({% endfor -%}
+    to_json(named_struct(
+        {%- for dimension in dimensions %}
+        '{{ dimension.name }}', '@reason:{{ dimension.name }}@',
+        {%- endfor %}
+        {{ built_in_reasons('named_struct') }}
+    ), map('ignoreNullFields', 'false'))
+    {%- for dimension in dimensions %},
+        '"@reason:{{ dimension.name }}@"', coalesce({{ dimension.name }}_reason, 'null')){% endfor %}
+{%- endmacro %}
+
+{% macro built_in_reasons(object) -%}
+        'value_tier', {{ object }}(
+            'monetary', monetary, 'share_of_buyers_ranked_ahead', round(monetary_share_ahead, 4),
+            'high_share', {{ var('value_tier_high_share') }}, 'mid_share', {{ var('value_tier_mid_share') }}),
+        'lifecycle_stage', {{ object }}(
+            'frequency', frequency, 'first_order_date', first_order_date, 'recency_days', recency_days,
+            'new_days', {{ var('lifecycle_new_days') }}, 'active_days', {{ var('lifecycle_active_days') }},
+            'churn_days', {{ var('lifecycle_churn_days') }}),
+        'frequency_group', {{ object }}(
+            'frequency', frequency, 'high_min_orders', {{ var('frequency_high_min_orders') }}),
+        'rfm_segment', {{ object }}('r_score', r_score, 'f_score', f_score)
 {%- endmacro %}

@@ -80,6 +80,14 @@ PUBLISHED_COLUMNS = frozenset((
 # Beyond this a number in segments.yml is a typo, and SQL would carry it as an overflowing literal.
 LARGEST_NUMBER = 1e15
 IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,39}")
+# Rule conditions name their columns bare (Condition.sql): a dimension may not be named like a keyword of DuckDB's or
+# Spark's SQL
+SQL_KEYWORDS = frozenset(
+    "all and any array as asc between both by case cast check collate column constraint create cross current "
+    "default desc distinct do else end except exists false fetch filter for foreign from full grant group having "
+    "in inner intersect interval into is join lateral leading left like limit map natural not null of offset on "
+    "only or order outer over partition pivot primary qualify range references right rows select some struct "
+    "table then to trailing true union unique unpivot user using values when where window with".split())
 TAG_CODE = re.compile(r"[a-z][a-z0-9_:]{0,59}")
 
 
@@ -94,7 +102,9 @@ class Condition:
     value: Any
 
     def sql(self) -> str:
-        column = f'"{self.column}"'
+        # a catalog column or a dimension name, both lower_case identifiers and no SQL keyword: written bare, since
+        # "name" is an identifier on DuckDB but a string on Spark
+        column = self.column
         if self.operator == "is_null":
             return f"{column} is null" if self.value else f"{column} is not null"
         if self.operator in ("in", "not_in"):
@@ -132,9 +142,9 @@ class Rule:
     def sql(self) -> str:
         return "true" if self.otherwise else " and ".join(c.sql() for c in self.conditions)
 
-    def explain_sql(self) -> str:
-        values = ", ".join(f"{_literal(c.column)}, \"{c.column}\"" for c in self.conditions)
-        return f"json_object('rule', {_literal(self.code)}, 'values', json_object({values}))"
+    def explain_columns(self) -> list[str]:
+        """The columns the rule looked at, in its order: its reason shows their values (macros/engine.sql)."""
+        return list(dict.fromkeys(c.column for c in self.conditions))
 
     def shadowed_by(self, earlier: Rule) -> bool:
         """True when every customer this rule could match is taken by the earlier rule."""
@@ -204,8 +214,8 @@ def compile_config(raw: Any, source: str = "segments.yml") -> dict[str, Any]:
     dimensions = []
     for name, body in segments.items():
         where = f"{source}: segments.{name}"
-        if not isinstance(name, str) or not IDENTIFIER.fullmatch(name) or name in CATALOG:
-            raise RulesError(f"{where}: a dimension name must be a new lower_case identifier")
+        if not isinstance(name, str) or not IDENTIFIER.fullmatch(name) or name in CATALOG or name in SQL_KEYWORDS:
+            raise RulesError(f"{where}: a dimension name must be a new lower_case identifier, not an SQL keyword")
         if name in PUBLISHED_COLUMNS or name.endswith("_reason"):
             raise RulesError(f"{where}: {name!r} is already a column of customer_segments; choose another name")
         if not isinstance(body, dict):
@@ -215,7 +225,7 @@ def compile_config(raw: Any, source: str = "segments.yml") -> dict[str, Any]:
         dimensions.append({
             "name": name,
             "description": str(body.get("description", "")),
-            "rules": [{"code": r.code, "sql": r.sql(), "explain_sql": r.explain_sql(), "label_en": r.label_en,
+            "rules": [{"code": r.code, "sql": r.sql(), "explain_columns": r.explain_columns(), "label_en": r.label_en,
                        "label_zh": r.label_zh, "description": r.description, "action": r.action} for r in rules],
         })
     tags = _tags(raw.get("tags") or [], f"{source}: tags")

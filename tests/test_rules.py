@@ -45,9 +45,9 @@ def test_simple_comparisons_compile_to_quoted_sql():
         rule("c"),
     ))
     sqls = [r["sql"] for r in compiled["dimensions"][0]["rules"]]
-    assert sqls[0] == ("\"recency_days\" <= 30 and \"lifecycle_stage\" in ('new', 'active') and "
-                       "\"city\" = ('O' || chr(39) || 'Hare')")
-    assert sqls[1] == "\"industry\" is distinct from 'retail' and \"latest_nps\" is null"
+    assert sqls[0] == ("recency_days <= 30 and lifecycle_stage in ('new', 'active') and "
+                       "city = ('O' || chr(39) || 'Hare')")
+    assert sqls[1] == "industry is distinct from 'retail' and latest_nps is null"
     assert sqls[2] == "true"
 
 

@@ -19,7 +19,7 @@ evaluated as (
         '{{ tag.tag_type }}' as tag_type,
         {{ tag.expires_after_days }} as expires_after_days
     from segmented
-    where {{ tag.sql }}{% if tag.from_column %} and "{{ tag.from_column }}" is not null{% endif %}
+    where {{ tag.sql }}{% if tag.from_column %} and {{ adapter.quote(tag.from_column) }} is not null{% endif %}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 )

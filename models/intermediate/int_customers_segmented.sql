@@ -151,36 +151,22 @@ configured as (
         case when is_current then
             case
                 {%- for rule in dimension.rules %}
-                when {{ rule.sql }} then {{ rule.explain_sql }}
+                when {{ rule.sql }} then {{ rule_reason(rule.code, rule.explain_columns) }}
                 {%- endfor %}
             end
-        end as {{ dimension.name }}_reason,
+        end as {{ dimension.name }}_reason{{ "," if not loop.last }}
         {%- endfor %}
     from mapped
 ),
 
 explained as (
+    {%- set reason_columns = [] %}
+    {%- for dimension in rules.dimensions %}{% do reason_columns.append(dimension.name ~ '_reason') %}{% endfor %}
     select
-        configured.* exclude (
-            {%- for dimension in rules.dimensions %}{{ dimension.name }}_reason, {% endfor %}monetary_share_ahead
-        ),
+        {{ star_except(reason_columns + ['monetary_share_ahead']) }},
         -- why each segment: the rule and the values it looked at; customer_segments publishes it at the as-of
         -- date only, and building it at every snapshot date cost a quarter of this model
-        case when is_current then cast(json_object(
-            {%- for dimension in rules.dimensions %}
-            '{{ dimension.name }}', {{ dimension.name }}_reason,
-            {%- endfor %}
-            'value_tier', json_object(
-                'monetary', monetary, 'share_of_buyers_ranked_ahead', round(monetary_share_ahead, 4),
-                'high_share', {{ var('value_tier_high_share') }}, 'mid_share', {{ var('value_tier_mid_share') }}),
-            'lifecycle_stage', json_object(
-                'frequency', frequency, 'first_order_date', first_order_date, 'recency_days', recency_days,
-                'new_days', {{ var('lifecycle_new_days') }}, 'active_days', {{ var('lifecycle_active_days') }},
-                'churn_days', {{ var('lifecycle_churn_days') }}),
-            'frequency_group', json_object(
-                'frequency', frequency, 'high_min_orders', {{ var('frequency_high_min_orders') }}),
-            'rfm_segment', json_object('r_score', r_score, 'f_score', f_score)
-        ) as varchar) end as segment_reasons
+        case when is_current then {{ segment_reasons(rules.dimensions) }} end as segment_reasons
     from configured
 )
 
