@@ -314,3 +314,23 @@
 {% macro spark__trim_spaces(text) -%}
     regexp_replace({{ text }}, {{ spark_pattern('^[\\p{Zs}]+|[\\p{Zs}]+$') }}, '')
 {%- endmacro %}
+
+{#- An aggregate: the group's texts joined by a separator, in the order of another expression. -#}
+{% macro ordered_join(expression, order_by, separator) -%}
+    {{ return(adapter.dispatch('ordered_join', 'segments')(expression, order_by, separator)) }}
+{%- endmacro %}
+
+{% macro default__ordered_join(expression, order_by, separator) -%}
+    string_agg({{ expression }}, {{ separator }} order by {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__ordered_join(expression, order_by, separator) -%}
+    array_join(transform(array_sort(collect_list(struct({{ order_by }} as k, {{ expression }} as v))), e -> e.v),
+               {{ separator }})
+{%- endmacro %}
+
+{#- A double as money, decimal(18, 2), rounded half up from its shortest decimal form (622.055 -> 622.06). Rounding
+    the double itself goes by its binary value (622.05499...) on DuckDB and by its decimal form on Spark. -#}
+{% macro money(expression) -%}
+    cast(round(cast({{ expression }} as decimal(38, 10)), 2) as decimal(18, 2))
+{%- endmacro %}

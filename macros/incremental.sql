@@ -138,3 +138,18 @@
         on {{ date_expression }} <= {{ alias }}.snapshot_date
         and ({{ alias }}.previous_snapshot_date is null or {{ date_expression }} > {{ alias }}.previous_snapshot_date)
 {%- endmacro %}
+
+
+{#- The incremental config of a model whose runs replace whole days: delete+insert by the day on DuckDB; on Spark,
+    a table partitioned by the day whose partitions a run overwrites (insert_overwrite, dynamic partitions). -#}
+{% macro replace_by_day(day_column) -%}
+    {{ return(adapter.dispatch('replace_by_day', 'segments')(day_column)) }}
+{%- endmacro %}
+
+{% macro default__replace_by_day(day_column) -%}
+    {{ return({'incremental_strategy': 'delete+insert', 'unique_key': day_column}) }}
+{%- endmacro %}
+
+{% macro spark__replace_by_day(day_column) -%}
+    {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': [day_column]}) }}
+{%- endmacro %}

@@ -112,3 +112,14 @@
             'frequency', frequency, 'high_min_orders', {{ var('frequency_high_min_orders') }}),
         'rfm_segment', {{ object }}('r_score', r_score, 'f_score', f_score)
 {%- endmacro %}
+
+
+{#- The place of a segment in its dimension's order from lowest to highest (value_tier, lifecycle_stage): a move to a
+    lower place is a downgrade, which the grace period holds. -#}
+{% macro segment_rank(dimension, segment) -%}
+    case {{ dimension }}
+        when 'value_tier' then case {{ segment }} when 'low' then 1 when 'mid' then 2 when 'high' then 3 end
+        when 'lifecycle_stage' then case {{ segment }}
+            when 'prospect' then 1 when 'churned' then 2 when 'silent' then 3 when 'new' then 4 when 'active' then 5 end
+    end
+{%- endmacro %}

@@ -101,7 +101,7 @@ def test_evaluating_a_day_again_changes_nothing(runs, monkeypatch):
     _, _, backfilled, _, _ = runs
     for key, value in env_for(backfilled, D2).items():
         monkeypatch.setenv(key, value)
-    days = "select * from intermediate.int_segment_days order by all"
+    days = "select snapshot_date, * exclude (snapshot_date) from intermediate.int_segment_days order by all"
     before = query(backfilled / "warehouse.duckdb", days)
     evaluate_day(Settings.from_env(), date.fromisoformat(D1))
     assert query(backfilled / "warehouse.duckdb", days) == before

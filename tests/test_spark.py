@@ -116,7 +116,8 @@ def engines(tmp_path_factory) -> dict:
 
 
 def spark_table(root: Path, schema: str, table: str) -> str:
-    return f"read_parquet('{root}/spark/warehouse/{schema}.db/{table}/*.parquet')"
+    # a partitioned table (int_segment_days) keeps its partition column in its folder names
+    return f"read_parquet('{root}/spark/warehouse/{schema}.db/{table}/**/*.parquet', hive_partitioning = true)"
 
 
 def comparable(rows: list[tuple], floats: list[int]) -> list[tuple]:

@@ -1,5 +1,5 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='snapshot_date',
-          full_refresh=false, on_schema_change='sync_all_columns') }}
+{{ config(materialized='incremental', full_refresh=false, on_schema_change='sync_all_columns',
+          **replace_by_day('snapshot_date')) }}
 {%- set dimensions = history_dimensions() %}
 
 -- The segments of every day the pipeline was run as of, or backfilled (`segments backfill`): one row per customer
@@ -7,10 +7,11 @@
 -- of other days stay: this is the memory segment_history builds on, so a full refresh leaves it alone (the rows
 -- were derived from landing files that may be gone). `segments forget` erases from it like from every table.
 select
-    snapshot_date,
     customer_id,
     {%- for dimension in dimensions %}
-    {{ dimension }}{{ ',' if not loop.last }}
+    {{ dimension }},
     {%- endfor %}
+    -- last: Spark's partition column
+    snapshot_date
 from {{ ref('int_customers_segmented') }}
 where is_current

@@ -36,17 +36,33 @@ held as (
         graced.dimension,
         graced.previous_segment as effective_segment,
         graced.dimension || ' held at ' || graced.previous_segment || ' until '
-            || strftime(graced.valid_from + grace.days, '%Y-%m-%d') || ' (grace ' || grace.days
-            || ' days): qualifies for ' || graced.segment || ' since ' || strftime(graced.valid_from, '%Y-%m-%d')
-            as reason
+            || cast(graced.valid_from + grace.days as {{ dbt.type_string() }}) || ' (grace '
+            || cast(grace.days as {{ dbt.type_string() }}) || ' days): qualifies for ' || graced.segment || ' since '
+            || cast(graced.valid_from as {{ dbt.type_string() }}) as reason
     from graced
     inner join (values
-        ('value_tier', {{ var('grace_days_value_tier') }}, ['low', 'mid', 'high']),
-        ('lifecycle_stage', {{ var('grace_days_lifecycle_stage') }}, ['prospect', 'churned', 'silent', 'new', 'active'])
-    ) as grace(dimension, days, ranked) on graced.dimension = grace.dimension
+        ('value_tier', {{ var('grace_days_value_tier') }}),
+        ('lifecycle_stage', {{ var('grace_days_lifecycle_stage') }})
+    ) as grace(dimension, days) on graced.dimension = grace.dimension
     cross join {{ ref('int_as_of_date') }} as as_of
-    where list_position(grace.ranked, graced.segment) < list_position(grace.ranked, graced.previous_segment)
+    where {{ segment_rank('graced.dimension', 'graced.segment') }}
+            < {{ segment_rank('graced.dimension', 'graced.previous_segment') }}
         and as_of.as_of_date < graced.valid_from + grace.days
+),
+
+overridden as (
+    -- appeals and manual overrides that hold at the as-of date (override_log), applied last of all
+    select
+        customer_id,
+        {%- for dimension in history_dimensions() %}
+        max(segment) filter (where dimension = '{{ dimension }}') as {{ dimension }}_override,
+        {%- endfor %}
+        {{ ordered_join("dimension || ' set to ' || segment || ' by an override until '
+                   || coalesce(cast(expires_at - 1 as " ~ dbt.type_string() ~ "), 'withdrawn') || ': '
+                   || coalesce(request_reason, 'no reason given')", 'dimension', "'; '") }} as override_reason
+    from {{ ref('override_log') }}
+    where status = 'applied'
+    group by customer_id
 ),
 
 primary_versions as (
@@ -79,31 +95,34 @@ published as (
         recency_days,
         frequency,
         cast(monetary as decimal(18, 2)) as monetary,
-        cast(round(avg_order_value, 2) as decimal(18, 2)) as avg_order_value,
+        {{ money('avg_order_value') }} as avg_order_value,
         '{{ var("reporting_currency") }}' as currency,
         category_count,
         r_score,
         f_score,
         m_score,
-        r_score::varchar || f_score::varchar || m_score::varchar as rfm_score,
-        rfm_segment,
+        cast(r_score as {{ dbt.type_string() }}) || cast(f_score as {{ dbt.type_string() }})
+            || cast(m_score as {{ dbt.type_string() }}) as rfm_score,
+        -- an applied override (override_log) wins over the rules and the grace periods
+        coalesce(overridden.rfm_segment_override, rfm_segment) as rfm_segment,
         value_tier,
-        coalesce(held_tier.effective_segment, value_tier) as value_tier_effective,
-        frequency_group,
+        coalesce(overridden.value_tier_override, held_tier.effective_segment, value_tier) as value_tier_effective,
+        coalesce(overridden.frequency_group_override, frequency_group) as frequency_group,
         fm_quadrant,
         lifecycle_stage,
-        coalesce(held_stage.effective_segment, lifecycle_stage) as lifecycle_stage_effective,
+        coalesce(overridden.lifecycle_stage_override, held_stage.effective_segment, lifecycle_stage)
+            as lifecycle_stage_effective,
         nullif(concat_ws('; ', held_tier.reason, held_stage.reason), '') as grace_reason,
         {%- for dimension in var('segment_rules').dimensions %}
-        {{ dimension.name }},
+        coalesce(overridden.{{ dimension.name }}_override, segmented.{{ dimension.name }}) as {{ dimension.name }},
         {%- endfor %}
         coarse_segment,
         fine_segment,
-        cast(clv as decimal(18, 2)) as clv,
+        {{ money('clv') }} as clv,
         round(predicted.p_alive, 4) as p_alive,
         round(predicted.expected_purchases_90d, 4) as expected_purchases_90d,
         round(predicted.expected_purchases_365d, 4) as expected_purchases_365d,
-        cast(round(predicted.predicted_clv_12m, 2) as decimal(18, 2)) as predicted_clv_12m,
+        {{ money('predicted.predicted_clv_12m') }} as predicted_clv_12m,
         clustered.cluster,
         primary_versions.previous_segment,
         primary_versions.segment_since,
@@ -139,7 +158,8 @@ published as (
         latest_nps,
         latest_csat,
         nps_class,
-        segment_reasons
+        segment_reasons,
+        overridden.override_reason
     from segmented
     left join predicted on segmented.customer_id = predicted.customer_id
     left join clustered on segmented.customer_id = clustered.customer_id
@@ -147,30 +167,7 @@ published as (
     left join held as held_tier on segmented.customer_id = held_tier.customer_id and held_tier.dimension = 'value_tier'
     left join held as held_stage
         on segmented.customer_id = held_stage.customer_id and held_stage.dimension = 'lifecycle_stage'
-),
-
-overridden as (
-    -- appeals and manual overrides that hold at the as-of date (override_log), applied last of all
-    select
-        customer_id,
-        {%- for dimension in history_dimensions() %}
-        max(segment) filter (where dimension = '{{ dimension }}') as {{ dimension }}_override,
-        {%- endfor %}
-        string_agg(dimension || ' set to ' || segment || ' by an override until '
-                   || coalesce(strftime(expires_at - 1, '%Y-%m-%d'), 'withdrawn') || ': '
-                   || coalesce(request_reason, 'no reason given'), '; ' order by dimension) as override_reason
-    from {{ ref('override_log') }}
-    where status = 'applied'
-    group by customer_id
+    left join overridden on segmented.customer_id = overridden.customer_id
 )
 
-select
-    published.* replace (
-        {%- for dimension in history_dimensions() %}
-        {%- set column = dimension ~ '_effective' if dimension in ('value_tier', 'lifecycle_stage') else dimension %}
-        coalesce(overridden.{{ dimension }}_override, published.{{ column }}) as {{ column }},
-        {%- endfor %}
-    ),
-    overridden.override_reason
-from published
-left join overridden on published.customer_id = overridden.customer_id
+select * from published

@@ -70,8 +70,8 @@ judged as (
             when not known_customer then 'unknown customer'
             when not known_dimension then 'unknown dimension: ' || dimension
             when not known_segment then 'unknown segment of ' || dimension || ': ' || segment
-            when valid_from > as_of_date then 'starts on ' || strftime(valid_from, '%Y-%m-%d')
-            when expires_at <= as_of_date then 'expired on ' || strftime(expires_at, '%Y-%m-%d')
+            when valid_from > as_of_date then 'starts on ' || cast(valid_from as {{ dbt.type_string() }})
+            when expires_at <= as_of_date then 'expired on ' || cast(expires_at as {{ dbt.type_string() }})
         end as judged_reason
     from checked
 ),

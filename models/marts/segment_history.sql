@@ -32,7 +32,7 @@ evaluated as (
 
 snapshots as (
     select snapshot_date, row_number() over (order by snapshot_date) as snapshot_index
-    from (select snapshot_date from {{ ref('int_snapshot_dates') }} union select snapshot_date from remembered)
+    from (select snapshot_date from {{ ref('int_snapshot_dates') }} union select snapshot_date from remembered) as dates
 ),
 
 evaluations as (
@@ -57,7 +57,7 @@ long as (
     unpivot include nulls (
         (segment, previous_segment) for dimension in (
             {%- for dimension in dimensions %}
-            ({{ dimension }}, previous_{{ dimension }}) as '{{ dimension }}'{{ ',' if not loop.last }}
+            ({{ dimension }}, previous_{{ dimension }}) as {{ dimension }}{{ ',' if not loop.last }}
             {%- endfor %}
         )
     )
