@@ -334,3 +334,10 @@
 {% macro money(expression) -%}
     cast(round(cast({{ expression }} as decimal(38, 10)), 2) as decimal(18, 2))
 {%- endmacro %}
+
+{#- The 1-based place of a value in a list of texts (NULL when absent): a CASE both engines read alike. -#}
+{% macro position_in(expression, texts) -%}
+    case {{ expression }}
+        {%- for text in texts %} when {{ sql_string(text) }} then {{ loop.index }}{% endfor %}
+    end
+{%- endmacro %}

@@ -30,11 +30,12 @@ PORTED = {
                      "int_customer_orders_daily", "int_customer_categories_daily", "int_customer_events_daily",
                      "int_customer_sessions", "int_customer_purchase_days", "int_customer_purchase_summaries",
                      "int_channels_costed", "int_customer_features", "int_customer_dimensions",
-                     "int_segment_rules", "int_customers_segmented", "int_segment_days"],
+                     "int_segment_rules", "int_customers_segmented", "int_segment_days", "int_customer_tags_evaluated"],
     "main": ["quarantine"],
     "marts": ["load_audit", "data_completeness", "customer_identity_map", "cac_by_channel", "clv_model_fit",
               "clv_backtest", "customer_clv", "cluster_profiles", "customer_clusters", "segment_rules_explained",
-              "segment_history", "override_log", "customer_segments"],
+              "segment_history", "override_log", "customer_segments", "customer_tags", "segment_summary",
+              "segment_kpis", "segment_transitions", "category_trends", "product_associations", "segment_playbook"],
 }
 
 

@@ -12,7 +12,7 @@ evaluated as (
         customer_id,
         snapshot_date,
         {%- if tag.from_column %}
-        '{{ tag.code }}:' || lower(cast("{{ tag.from_column }}" as varchar)) as tag,
+        '{{ tag.code }}:' || lower(cast({{ adapter.quote(tag.from_column) }} as {{ dbt.type_string() }})) as tag,
         {%- else %}
         '{{ tag.code }}' as tag,
         {%- endif %}

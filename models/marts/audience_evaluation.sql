@@ -43,7 +43,7 @@ outcomes as (
     select
         members.audience,
         case when {{ in_holdout('members.audience', 'members.customer_id') }} then 'holdout' else 'exported' end
-            as "group",
+            as {{ adapter.quote('group') }},
         coalesce(ending.frequency, 0) > coalesce(members.frequency, 0) as repurchased,
         coalesce(ending.monetary, 0) - coalesce(members.monetary, 0) as revenue
     from members
@@ -54,7 +54,7 @@ outcomes as (
 evaluation as (
     select
         outcomes.audience,
-        outcomes."group",
+        outcomes.{{ adapter.quote('group') }},
         snapshots.period_start,
         snapshots.period_end,
         count(*) as customers,
@@ -63,7 +63,7 @@ evaluation as (
         cast(round(avg(outcomes.revenue), 2) as decimal(18, 2)) as revenue_per_customer
     from outcomes
     cross join snapshots
-    group by outcomes.audience, outcomes."group", snapshots.period_start, snapshots.period_end
+    group by outcomes.audience, outcomes.{{ adapter.quote('group') }}, snapshots.period_start, snapshots.period_end
 )
 
 select * from evaluation

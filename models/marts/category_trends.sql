@@ -77,8 +77,8 @@ compared as (
         before_total.buyers as buyers_total_before,
         coalesce(now_category.buyers, 0) as buyers_now,
         coalesce(before_category.buyers, 0) as buyers_before,
-        coalesce(now_category.spend, 0) / nullif(now_total.spend, 0) as spend_share_now,
-        coalesce(before_category.spend, 0) / nullif(before_total.spend, 0) as spend_share_before
+        cast(coalesce(now_category.spend, 0) as double) / nullif(now_total.spend, 0) as spend_share_now,
+        cast(coalesce(before_category.spend, 0) as double) / nullif(before_total.spend, 0) as spend_share_before
     from categories
     cross join (values ('previous'), ('year_before')) as comparison(compared_with)
     inner join totals as now_total on categories.segment = now_total.segment and now_total.window_name = 'now'

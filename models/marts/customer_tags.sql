@@ -40,7 +40,7 @@ dated as (
     select
         versions.*,
         next_snapshot.snapshot_date as next_evaluation,
-        versions.last_confirmed + to_days(versions.expires_after_days) as expiry_date
+        versions.last_confirmed + versions.expires_after_days as expiry_date
     from versions
     left join snapshots as next_snapshot on next_snapshot.snapshot_index = versions.last_index + 1
 ),

@@ -39,7 +39,7 @@ long as (
     unpivot include nulls (
         (segment, segment_at_end) for dimension in (
             {%- for dimension in dimensions %}
-            (start_{{ dimension }}, end_{{ dimension }}) as '{{ dimension }}'{{ ',' if not loop.last }}
+            (start_{{ dimension }}, end_{{ dimension }}) as {{ dimension }}{{ ',' if not loop.last }}
             {%- endfor %}
         )
     )
@@ -50,7 +50,7 @@ ranked as (
         *,
         case dimension
             {%- for dimension, order in ranked.items() %}
-            when '{{ dimension }}' then list_position({{ order }}, segment_at_end) - list_position({{ order }}, segment)
+            when '{{ dimension }}' then {{ position_in('segment_at_end', order) }} - {{ position_in('segment', order) }}
             {%- endfor %}
         end as steps
     from long
@@ -66,13 +66,13 @@ kpis as (
         count(*) as customers,
         cast(sum(revenue) as decimal(18, 2)) as revenue,
         sum(orders) as orders,
-        cast(round(sum(revenue) / nullif(sum(orders), 0), 2) as decimal(18, 2)) as avg_order_value,
+        {{ money('cast(sum(revenue) as double) / nullif(sum(orders), 0)') }} as avg_order_value,
         round(avg(case when orders > 0 then 1 else 0 end), 4) as repurchase_rate,
         round(avg(case when recency_days_at_end <= {{ var('kpi_retention_days') }} then 1 else 0 end), 4)
             as retention_rate,
         round(avg(case when segment_at_end is distinct from segment then 1 else 0 end), 4) as moved_rate,
-        round(avg(case when steps > 0 then 1.0 when steps is not null then 0.0 end), 4) as moved_up_rate,
-        round(avg(case when steps < 0 then 1.0 when steps is not null then 0.0 end), 4) as moved_down_rate,
+        round(avg(case when steps > 0 then 1 when steps is not null then 0 end), 4) as moved_up_rate,
+        round(avg(case when steps < 0 then 1 when steps is not null then 0 end), 4) as moved_down_rate,
         round(avg(latest_nps), 2) as avg_nps,
         round(avg(latest_csat), 2) as avg_csat
     from ranked

@@ -32,7 +32,7 @@ pairs as (
 ),
 
 cross_sell as (
-    select segment, string_agg(pair, '; ' order by pair_rank) as cross_sell
+    select segment, {{ ordered_join('pair', 'pair_rank', "'; '") }} as cross_sell
     from pairs
     where pair_rank <= {{ var('playbook_cross_sell_pairs') }}
     group by segment

@@ -14,9 +14,9 @@ labels as (
 ),
 
 long as (
-    unpivot (select customer_id, monetary, clv, as_of_date, {{ dimensions | join(', ') }} from customers)
-    on {{ dimensions | join(', ') }}
-    into name dimension value segment
+    select *
+    from (select customer_id, monetary, clv, as_of_date, {{ dimensions | join(', ') }} from customers) as wide
+    unpivot (segment for dimension in ({{ dimensions | join(', ') }}))
 ),
 
 aggregated as (
@@ -25,7 +25,7 @@ aggregated as (
         segment,
         count(*) as customers,
         sum(monetary) as revenue,
-        avg(clv) as avg_clv,
+        avg(cast(clv as double)) as avg_clv,
         max(as_of_date) as as_of_date
     from long
     group by dimension, segment
@@ -39,11 +39,11 @@ shared as (
         labels.label_zh,
         aggregated.customers,
         cast(aggregated.revenue as decimal(18, 2)) as revenue,
-        cast(round(aggregated.avg_clv, 2) as decimal(18, 2)) as avg_clv,
+        {{ money('aggregated.avg_clv') }} as avg_clv,
         aggregated.customers / sum(aggregated.customers) over (partition by aggregated.dimension)
             as share_of_customers,
         coalesce(
-            aggregated.revenue / nullif(sum(aggregated.revenue) over (partition by aggregated.dimension), 0),
+            cast(aggregated.revenue as double) / nullif(sum(aggregated.revenue) over (partition by aggregated.dimension), 0),
             0
         ) as share_of_revenue,
         aggregated.as_of_date

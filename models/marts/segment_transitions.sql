@@ -38,7 +38,7 @@ long as (
     unpivot include nulls (
         (to_segment, from_segment) for dimension in (
             {%- for dimension in dimensions %}
-            ({{ dimension }}, previous_{{ dimension }}) as '{{ dimension }}'{{ ',' if not loop.last }}
+            ({{ dimension }}, previous_{{ dimension }}) as {{ dimension }}{{ ',' if not loop.last }}
             {%- endfor %}
         )
     )
