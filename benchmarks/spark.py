@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,8 +18,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.demo import DemoSpec, generate
-from orchestration.landing import ENTITY_COLUMNS, ensure_raw_schema, load_entity
-from orchestration.spark import PORTED, export_landing, missing_requirement
+from orchestration.spark import PORTED, build_ported, hand_over, load_raw, missing_requirement
 
 REPO = Path(__file__).resolve().parent.parent
 KEY = "benchmark-key"
@@ -36,15 +33,9 @@ def plain_query_seconds(landing: Path) -> float:
     return time.perf_counter() - started
 
 
-def dbt_seconds(env: dict[str, str], target: str, variables: str, selection: str, workdir: Path) -> float:
-    script = Path(sys.executable).with_name("segments-dbt")
+def build_seconds(env: dict[str, str], target: str, workdir: Path) -> float:
     started = time.perf_counter()
-    for command in (["seed"], ["run", "--select", selection]):
-        done = subprocess.run([str(script), *command, "--vars", variables, "--target-path",
-                               str(workdir / f"target-{target}")], cwd=REPO,
-                              env={**env, "SEGMENTS_DBT_TARGET": target}, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"dbt {command[0]} on {target} failed:\n{done.stdout[-3000:]}")
+    build_ported(env, target, workdir / f"target-{target}")
     return time.perf_counter() - started
 
 
@@ -55,23 +46,16 @@ def bench(orders: int, workdir: Path) -> dict:
            "SEGMENTS_PUBLISH_DIR": str(workdir / "publish"), "SEGMENTS_SPARK_DIR": str(workdir / "spark"),
            "SEGMENTS_PSEUDONYM_KEY": KEY}
     started = time.perf_counter()
-    with duckdb.connect(env["SEGMENTS_WAREHOUSE"]) as con:
-        ensure_raw_schema(con)
-        for entity in ENTITY_COLUMNS:
-            load_entity(con, landing, entity, KEY)
-        loaded = time.perf_counter()
-        export_landing(con, workdir / "spark")
+    load_raw(env)
+    loaded = time.perf_counter()
+    hand_over(env)
     handed_over = time.perf_counter()
-    variables = subprocess.run(
-        [sys.executable, "-c", "import json; from orchestration.dbt_project import dbt_vars; "
-         "from orchestration.settings import Settings; print(json.dumps(dbt_vars(Settings.from_env())))"],
-        cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-    selection = " ".join(model for models in PORTED.values() for model in models)
     plain = plain_query_seconds(landing)
-    duck = dbt_seconds(env, "local", variables, selection, workdir)
-    spark = dbt_seconds(env, "spark_local", variables, selection, workdir)
-    return {"orders": orders, "models": len(selection.split()), "plain_query_s": round(plain, 2),
-            "load_s": round(loaded - started, 1), "parquet_handover_s": round(handed_over - loaded, 1),
+    duck = build_seconds(env, "local", workdir)
+    spark = build_seconds(env, "spark_local", workdir)
+    return {"orders": orders, "models": sum(len(models) for models in PORTED.values()),
+            "plain_query_s": round(plain, 2), "load_s": round(loaded - started, 1),
+            "parquet_handover_s": round(handed_over - loaded, 1),
             "duckdb_dbt_s": round(duck, 1), "spark_dbt_s": round(spark, 1),
             "duckdb_ratio": round(duck / plain, 1), "spark_ratio": round(spark / plain, 1),
             "spark_over_duckdb": round(spark / duck, 2)}

@@ -341,3 +341,26 @@
         {%- for text in texts %} when {{ sql_string(text) }} then {{ loop.index }}{% endfor %}
     end
 {%- endmacro %}
+
+{#- Per column of `relation` but `excluded`: its rows and how many hold a value, counted over `rows` (a CTE of the
+    relation's rows) in one scan; (column_name, row_count, present), a column named as `names` says. Portable:
+    DuckDB's `unpivot ... columns(*)` has no Spark form. -#}
+{% macro column_presence(rows, relation, excluded, names={}) -%}
+    {%- set columns = [] -%}
+    {%- for column in (adapter.get_columns_in_relation(relation) if execute else []) -%}
+        {%- do columns.append(column.name) if column.name not in excluded -%}
+    {%- endfor -%}
+    with counts as (
+        select
+            count(*) as row_count
+            {%- for column in columns %},
+            count({{ adapter.quote(column) }}) as {{ adapter.quote('present_' ~ column) }}
+            {%- endfor %}
+        from {{ rows }}
+    )
+    {%- for column in columns %}
+    select '{{ names.get(column, column) }}' as column_name, row_count, {{ adapter.quote('present_' ~ column) }} as present
+    from counts
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

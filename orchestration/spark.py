@@ -10,12 +10,14 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 
 from orchestration.db import ident, literal
+from orchestration.settings import PROJECT_ROOT
 
 # The models that run on Spark so far, by schema, each compared with DuckDB by tests/test_spark.py (issue 13
 # ports the rest).
@@ -62,8 +64,8 @@ def export_landing(con: duckdb.DuckDBPyConnection, spark_dir: Path) -> dict[str,
         fresh = raw_dir / f".{table}.new"
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir()
-        con.execute(f"copy raw.{ident(table)} to {literal(str(fresh / 'part-0.parquet'))} (format parquet)")
-        rows[table] = con.execute(f"select count(*) from raw.{ident(table)}").fetchall()[0][0]
+        rows[table] = con.execute(
+            f"copy raw.{ident(table)} to {literal(str(fresh / 'part-0.parquet'))} (format parquet)").fetchall()[0][0]
         old = raw_dir / f".{table}.old"
         shutil.rmtree(old, ignore_errors=True)
         if (raw_dir / table).exists():
@@ -75,6 +77,47 @@ def export_landing(con: duckdb.DuckDBPyConnection, spark_dir: Path) -> dict[str,
 
 # Spark pastes SEGMENTS_PSEUDONYM_KEY into a quoted literal (macros/privacy.sql): these would end or escape it
 UNSAFE_KEY_CHARACTERS = ("'", "\\", "$", "{", "}")
+
+
+def load_raw(env: dict[str, str]) -> None:
+    """Load the landing zone of `env` (SEGMENTS_LANDING_DIR) into its warehouse with the loader."""
+    from orchestration.landing import ENTITY_COLUMNS, ensure_raw_schema, load_entity
+
+    with duckdb.connect(env["SEGMENTS_WAREHOUSE"]) as con:
+        con.execute("set timezone = 'UTC'")
+        ensure_raw_schema(con)
+        for entity in ENTITY_COLUMNS:
+            load_entity(con, Path(env["SEGMENTS_LANDING_DIR"]), entity, env["SEGMENTS_PSEUDONYM_KEY"])
+
+
+def hand_over(env: dict[str, str]) -> None:
+    """The warehouse's raw tables handed to Spark under SEGMENTS_SPARK_DIR (export_landing)."""
+    with duckdb.connect(env["SEGMENTS_WAREHOUSE"], read_only=True) as con:
+        export_landing(con, Path(env["SEGMENTS_SPARK_DIR"]))
+
+
+def land(env: dict[str, str]) -> None:
+    """What both engines build from (tests/test_spark.py, benchmarks/spark.py): the landing zone loaded, then
+    handed to Spark."""
+    load_raw(env)
+    hand_over(env)
+
+
+def build_ported(env: dict[str, str], target: str, target_path: Path) -> None:
+    """`dbt seed` and `dbt run` of the PORTED models on one target (profiles.yml), with the dbt vars the settings of
+    `env` give; a failure raises with the end of dbt's output."""
+    variables = subprocess.run(
+        [sys.executable, "-c", "import json; from orchestration.dbt_project import dbt_vars; "
+         "from orchestration.settings import Settings; print(json.dumps(dbt_vars(Settings.from_env())))"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    selection = " ".join(model for models in PORTED.values() for model in models)
+    script = Path(sys.executable).with_name("segments-dbt")
+    for command in (["seed"], ["run", "--select", selection]):
+        built = subprocess.run([str(script), *command, "--vars", variables, "--target-path", str(target_path)],
+                               cwd=PROJECT_ROOT, env={**env, "SEGMENTS_DBT_TARGET": target},
+                               capture_output=True, text=True, timeout=1800)
+        if built.returncode != 0:
+            raise RuntimeError(f"dbt {command[0]} on {target} failed:\n{built.stdout[-6000:]}")
 
 
 def dbt_main(argv: list[str]) -> int:

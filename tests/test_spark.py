@@ -12,14 +12,12 @@ import json
 import math
 import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.spark import PORTED, export_landing, missing_requirement
+from orchestration.spark import PORTED, build_ported, land, missing_requirement
 from tests import dirty
 from tests.conftest import write_csv
 
@@ -62,17 +60,10 @@ def write_fuzzed_orders(landing: Path, customer: str) -> None:
                for i, (stamp, amount) in enumerate(zip(stamps, amounts, strict=True))])
 
 
-def dbt(args: list[str], env: dict[str, str], target: str) -> subprocess.CompletedProcess:
-    script = Path(sys.executable).with_name("segments-dbt")
-    return subprocess.run([str(script), *args], cwd=REPO, env={**env, "SEGMENTS_DBT_TARGET": target},
-                          capture_output=True, text=True, timeout=1800)
-
-
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory) -> dict:
     """Both engines built from one landing zone: the settings, and a DuckDB connection that reads both."""
     from orchestration.demo import DemoSpec, generate
-    from orchestration.landing import ENTITY_COLUMNS, ensure_raw_schema, load_entity
 
     root = tmp_path_factory.mktemp("engines")
     landing = root / "landing"
@@ -96,22 +87,9 @@ def engines(tmp_path_factory) -> dict:
            "SEGMENTS_LANDING_DIR": str(landing), "SEGMENTS_WAREHOUSE": str(root / "warehouse.duckdb"),
            "SEGMENTS_PUBLISH_DIR": str(root / "publish"), "SEGMENTS_SPARK_DIR": str(root / "spark"),
            "SEGMENTS_PSEUDONYM_KEY": "engine-comparison-key", "SEGMENTS_AS_OF": dirty.AS_OF}
-    with duckdb.connect(env["SEGMENTS_WAREHOUSE"]) as con:
-        con.execute("set timezone = 'UTC'")
-        ensure_raw_schema(con)
-        for entity in ENTITY_COLUMNS:
-            load_entity(con, landing, entity, env["SEGMENTS_PSEUDONYM_KEY"])
-        export_landing(con, root / "spark")
-    variables = subprocess.run(
-        [sys.executable, "-c", "import json; from orchestration.dbt_project import dbt_vars; "
-         "from orchestration.settings import Settings; print(json.dumps(dbt_vars(Settings.from_env())))"],
-        cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-    selection = " ".join(model for models in PORTED.values() for model in models)
+    land(env)
     for target in ("local", "spark_local"):
-        target_path = str(root / f"target-{target}")
-        for command in (["seed"], ["run", "--select", selection]):
-            built = dbt([*command, "--vars", variables, "--target-path", target_path], env, target)
-            assert built.returncode == 0, f"dbt {command[0]} on {target} failed:\n{built.stdout[-6000:]}"
+        build_ported(env, target, root / f"target-{target}")
     return {"root": root, "env": env}
 
 

@@ -1,23 +1,7 @@
 -- How complete the accepted input is: per entity and column, rows, missing values and values that
 -- were present but unusable (an invalid email or phone). Missing fields are counted, never invented.
-{#- every column of the accepted rows but the landing metadata; the pseudonymised contact columns under the landing
-    names, since the values are pseudonyms by now -#}
-{%- set customer_columns = [] -%}
-{%- set order_columns = [] -%}
-{%- if execute -%}
-    {%- for column in adapter.get_columns_in_relation(ref('int_customers_standardised')) -%}
-        {%- if column.name not in ['_source_file', '_file_hash', '_row_number', '_loaded_at', 'has_invalid_email',
-                                   'has_invalid_phone'] -%}
-            {%- do customer_columns.append(column.name) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- for column in adapter.get_columns_in_relation(ref('int_orders_triaged')) -%}
-        {%- if column.name not in ['_source_file', '_file_hash', '_row_number', '_loaded_at', 'outcome',
-                                   'reject_reason'] -%}
-            {%- do order_columns.append(column.name) -%}
-        {%- endif -%}
-    {%- endfor -%}
-{%- endif -%}
+{%- set landing_metadata = ['_source_file', '_file_hash', '_row_number', '_loaded_at'] -%}
+{#- the pseudonymised contact columns are reported under the landing names, since the values are pseudonyms by now -#}
 {%- set landing_names = {'name_pseudonym': 'name', 'email_pseudonym': 'email', 'phone_pseudonym': 'phone'} %}
 with
 
@@ -37,39 +21,13 @@ invalid_contacts as (
     from {{ ref('int_customers_standardised') }}
 ),
 
-customer_counts as (
-    select
-        count(*) as row_count
-        {%- for column in customer_columns %},
-        count({{ adapter.quote(column) }}) as {{ adapter.quote('present_' ~ column) }}
-        {%- endfor %}
-    from customers
-),
-
 customer_presence as (
-    {%- for column in customer_columns %}
-    select '{{ landing_names.get(column, column) }}' as column_name, row_count,
-        {{ adapter.quote('present_' ~ column) }} as present
-    from customer_counts
-    {{ "union all" if not loop.last }}
-    {%- endfor %}
-),
-
-order_counts as (
-    select
-        count(*) as row_count
-        {%- for column in order_columns %},
-        count({{ adapter.quote(column) }}) as {{ adapter.quote('present_' ~ column) }}
-        {%- endfor %}
-    from orders
+    {{ column_presence('customers', ref('int_customers_standardised'),
+                       landing_metadata + ['has_invalid_email', 'has_invalid_phone'], landing_names) }}
 ),
 
 order_presence as (
-    {%- for column in order_columns %}
-    select '{{ column }}' as column_name, row_count, {{ adapter.quote('present_' ~ column) }} as present
-    from order_counts
-    {{ "union all" if not loop.last }}
-    {%- endfor %}
+    {{ column_presence('orders', ref('int_orders_triaged'), landing_metadata + ['outcome', 'reject_reason']) }}
 ),
 
 invalid_long as (
