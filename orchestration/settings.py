@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -81,8 +82,13 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         load_dotenv(Path.cwd() / ".env", override=False)
+        return cls.from_mapping(os.environ)
+
+    @classmethod
+    def from_mapping(cls, environ: Mapping[str, str]) -> Settings:
+        """The settings an environment holds (a child process's, say), read as from_env reads this one's."""
         # A blank value means "not set", as in a .env file with `SEGMENTS_AS_OF=`.
-        raw = {key: os.environ.get(key, "").strip() or default for key, default in DEFAULTS.items()}
+        raw = {key: environ.get(key, "").strip() or default for key, default in DEFAULTS.items()}
         warehouse = _path(raw["SEGMENTS_WAREHOUSE"])
         return cls(
             landing_dir=_path(raw["SEGMENTS_LANDING_DIR"]),

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.db import ident, literal
-from orchestration.settings import PROJECT_ROOT
+from orchestration.db import connect, ident, literal
+from orchestration.settings import PROJECT_ROOT, Settings
 
 # The models that run on Spark so far, by schema, each compared with DuckDB by tests/test_spark.py (issue 13
 # ports the rest).
@@ -83,16 +83,18 @@ def load_raw(env: dict[str, str]) -> None:
     """Load the landing zone of `env` (SEGMENTS_LANDING_DIR) into its warehouse with the loader."""
     from orchestration.landing import ENTITY_COLUMNS, ensure_raw_schema, load_entity
 
-    with duckdb.connect(env["SEGMENTS_WAREHOUSE"]) as con:
+    settings = Settings.from_mapping(env)
+    with connect(settings.warehouse, settings) as con:
         con.execute("set timezone = 'UTC'")
         ensure_raw_schema(con)
         for entity in ENTITY_COLUMNS:
-            load_entity(con, Path(env["SEGMENTS_LANDING_DIR"]), entity, env["SEGMENTS_PSEUDONYM_KEY"])
+            load_entity(con, settings.landing_dir, entity, settings.pseudonym_key, settings.temp_dir)
 
 
 def hand_over(env: dict[str, str]) -> None:
     """The warehouse's raw tables handed to Spark under SEGMENTS_SPARK_DIR (export_landing)."""
-    with duckdb.connect(env["SEGMENTS_WAREHOUSE"], read_only=True) as con:
+    settings = Settings.from_mapping(env)
+    with connect(settings.warehouse, settings, read_only=True) as con:
         export_landing(con, Path(env["SEGMENTS_SPARK_DIR"]))
 
 
