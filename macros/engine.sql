@@ -315,6 +315,20 @@
     regexp_replace({{ text }}, {{ spark_pattern('^[\\p{Zs}]+|[\\p{Zs}]+$') }}, '')
 {%- endmacro %}
 
+{#- A join clause, after a FROM item: one row per piece of a text split at a separator (a literal without regular
+    expression meaning, as Spark's split reads it), named alias.column; none for a NULL text. -#}
+{% macro split_rows(text, separator, alias, column) -%}
+    {{ return(adapter.dispatch('split_rows', 'segments')(text, separator, alias, column)) }}
+{%- endmacro %}
+
+{% macro default__split_rows(text, separator, alias, column) -%}
+    cross join unnest(string_split({{ text }}, {{ separator }})) as {{ alias }}({{ column }})
+{%- endmacro %}
+
+{% macro spark__split_rows(text, separator, alias, column) -%}
+    lateral view explode(split({{ text }}, {{ separator }})) {{ alias }} as {{ column }}
+{%- endmacro %}
+
 {#- An aggregate: the group's texts joined by a separator, in the order of another expression. -#}
 {% macro ordered_join(expression, order_by, separator) -%}
     {{ return(adapter.dispatch('ordered_join', 'segments')(expression, order_by, separator)) }}

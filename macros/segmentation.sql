@@ -31,7 +31,24 @@
 {# Whether a customer is in an audience's control group: a fixed audience_holdout_share of each audience, chosen by
    the MD5 of audience and customer id, so the same customer stays in or out of the holdout on every run. #}
 {% macro in_holdout(audience, customer_id) -%}
-    (md5_number({{ audience }} || ':' || {{ customer_id }}) % 10000 < {{ var('audience_holdout_share') }} * 10000)
+    ({{ md5_mod_10000(audience ~ " || ':' || " ~ customer_id) }} < {{ var('audience_holdout_share') }} * 10000)
+{%- endmacro %}
+
+{#- The MD5 of a text read as a 128-bit number (its 16 bytes little-endian, as DuckDB's md5_number reads them),
+    modulo 10000. Spark has no 128-bit integer: it folds the bytes in from the last, keeping the remainder (Horner's
+    rule), so both engines put the same customers in every holdout. -#}
+{% macro md5_mod_10000(text) -%}
+    {{ return(adapter.dispatch('md5_mod_10000', 'segments')(text)) }}
+{%- endmacro %}
+
+{% macro default__md5_mod_10000(text) -%}
+    md5_number({{ text }}) % 10000
+{%- endmacro %}
+
+{% macro spark__md5_mod_10000(text) -%}
+    aggregate(sequence(15, 0, -1), 0L,
+              (remainder, byte) -> (remainder * 256 + cast(conv(substr(md5({{ text }}), 2 * byte + 1, 2), 16, 10)
+                                    as bigint)) % 10000)
 {%- endmacro %}
 
 

@@ -18,6 +18,8 @@ from orchestration.privacy import keyed_hash
 from orchestration.publish import build_bi_file
 from orchestration.report import build_report
 from orchestration.settings import Settings
+from orchestration.spark import export_landing
+from orchestration.warehouse import spark_tables
 
 ERASURE_LOG = "erasure_log"
 
@@ -28,12 +30,15 @@ class Erasure:
     already_erased: bool
     tables: list[str] = field(default_factory=list)
     rows_removed: int = 0
+    order_ids: list[str] = field(default_factory=list, repr=False)
 
 
 def forget(settings: Settings, customer_ids: list[str]) -> list[Erasure]:
     """Erase each customer; a customer erased before is erased again (new copies) but logged once."""
     with run_lock(settings, purpose="segments forget"):
         erasures = _erase_in_warehouse(settings, customer_ids)
+        if settings.engine == "spark":
+            _erase_in_spark(settings, customer_ids, erasures)
         for release in _releases(settings.publish_dir):
             _erase_in_release(release, settings, customer_ids)
     return erasures
@@ -54,9 +59,9 @@ def _erase_in_warehouse(settings: Settings, customer_ids: list[str]) -> list[Era
             customer_hash = keyed_hash(key, customer_id)
             already = con.execute("select count(*) from raw.erasures where customer_hash = ?",
                                   [customer_hash]).fetchone()[0] > 0
-            erasure = Erasure(customer_hash, already)
             order_ids = [o for (o,) in con.execute(
                 "select distinct order_id from raw.orders where customer_id = ?", [customer_id]).fetchall()]
+            erasure = Erasure(customer_hash, already, order_ids=order_ids)
             if order_ids:
                 con.executemany("insert into raw.erased_keys values ('order_id', ?)",
                                 [[keyed_hash(key, o)] for o in order_ids])
@@ -99,6 +104,33 @@ def _delete_rows(con, schema: str, table: str, columns: list[str], customer_id: 
     else:
         execute_one(con, f"delete from {relation} where {where}", parameters)
     return count
+
+
+def _erase_in_spark(settings: Settings, customer_ids: list[str], erasures: list[Erasure]) -> None:
+    """On Spark: the raw tables handed over again without the customers, and every file of every table Spark built
+    rewritten without their rows (each replaced by rename; the next build starts over, as on DuckDB)."""
+    with connect(settings.warehouse, settings, read_only=True) as con:
+        export_landing(con, settings.spark_dir)
+    with connect(":memory:", settings) as con:
+        for folder in spark_tables(settings.spark_dir).values():
+            for parquet in sorted(folder.rglob("*.parquet")):
+                source = f"read_parquet({literal(parquet)})"
+                columns = [row[0] for row in con.execute(f"describe select * from {source}").fetchall()]
+                conditions, parameters = [], []
+                for customer_id, erasure in zip(customer_ids, erasures, strict=True):
+                    where, values = _erased_rows(columns, customer_id, erasure.order_ids)
+                    if where:
+                        conditions.append(f"({where})")
+                        parameters += values
+                if not conditions:
+                    continue
+                erased = " or ".join(conditions)
+                if not execute_one(con, f"select count(*) from {source} where {erased}", parameters).fetchall()[0][0]:
+                    continue
+                temporary = parquet.with_name(f".{parquet.name}.tmp")
+                execute_one(con, f"copy (select * from {source} where not coalesce({erased}, false)) "
+                                 f"to {literal(temporary)} (format parquet)", parameters)
+                os.replace(temporary, parquet)
 
 
 def _erased_rows(columns: list[str], customer_id: str, order_ids: list[str]) -> tuple[str, list]:

@@ -40,6 +40,9 @@ def days_between(start: date, end: date) -> list[date]:
 
 def evaluate_day(settings: Settings, day: date, log=None) -> None:
     """The segments as of `day` into int_segment_days (replacing that day's rows). The caller holds the run lock."""
+    if settings.engine != "duckdb":
+        raise BackfillError("segments backfill evaluates days on the DuckDB warehouse; it does not run on "
+                            "SEGMENTS_ENGINE=spark yet (README, 'Beyond one machine')")
     if not settings.warehouse.exists():
         raise BackfillError(f"no warehouse at {settings.warehouse}: run `segments run` first")
     variables = {**dbt_vars(replace(settings, as_of=day)), "history_months": 0}

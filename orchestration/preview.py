@@ -45,6 +45,9 @@ class Preview:
 
 def preview(settings: Settings, rules_file: Path, out_dir: Path) -> Preview:
     proposed = rules.load(rules_file)  # a RulesError names the place and the problem
+    if settings.engine != "duckdb":
+        raise PreviewError("segments preview rebuilds a copy of the DuckDB warehouse; it does not run on "
+                           "SEGMENTS_ENGINE=spark yet (README, 'Beyond one machine')")
     if not settings.warehouse.exists():
         raise PreviewError(f"no warehouse at {settings.warehouse}: run `segments run` first")
     dimensions = list(dict.fromkeys([*BUILT_IN_DIMENSIONS, *(d["name"] for d in rules.load()["dimensions"]),

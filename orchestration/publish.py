@@ -13,6 +13,8 @@ from orchestration.contract import is_pii
 from orchestration.db import connect, execute_one, ident, literal
 from orchestration.freshness import INPUTS_FILE
 from orchestration.report import build_report
+from orchestration.settings import Settings
+from orchestration.warehouse import read_warehouse
 
 PUBLISHED_TABLES = (
     "customer_segments",
@@ -67,7 +69,7 @@ def pii_columns(columns: list[str]) -> list[str]:
 
 
 def publish(
-    warehouse: Path,
+    warehouse: Path | Settings,
     publish_dir: Path,
     schema: str = "marts",
     tables: tuple[str, ...] = PUBLISHED_TABLES,
@@ -76,8 +78,10 @@ def publish(
     docs: Path | None = None,
     inputs: str | None = None,
 ) -> Publication:
-    """Write every table to a fresh release, then switch current/ and bi.duckdb to it. `inputs`, the digest of
-    what the run read (orchestration/freshness.py), lets a later run with nothing new leave this release current."""
+    """Write every table to a fresh release, then switch current/ and bi.duckdb to it. `warehouse` is a DuckDB file,
+    or the settings of a run, whose engine's tables are read (orchestration/warehouse.py: on Spark, the Parquet files
+    Spark wrote). `inputs`, the digest of what the run read (orchestration/freshness.py), lets a later run with
+    nothing new leave this release current."""
     releases = publish_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     clean_leftovers(publish_dir)
@@ -108,9 +112,13 @@ def publish(
     return Publication(release_dir=release, bi_file=publish_dir / "bi.duckdb", row_counts=counts)
 
 
-def _export_parquet(warehouse: Path, schema: str, tables: tuple[str, ...], out: Path) -> dict[str, int]:
+def _reading(warehouse: Path | Settings):
+    return read_warehouse(warehouse) if isinstance(warehouse, Settings) else connect(warehouse, read_only=True)
+
+
+def _export_parquet(warehouse: Path | Settings, schema: str, tables: tuple[str, ...], out: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
-    with connect(warehouse, read_only=True) as con:
+    with _reading(warehouse) as con:
         for table in tables:
             columns = [row[0] for row in con.execute(f"describe {schema}.{table}").fetchall()]
             leaked = pii_columns(columns)
@@ -121,10 +129,10 @@ def _export_parquet(warehouse: Path, schema: str, tables: tuple[str, ...], out: 
     return counts
 
 
-def _export_audiences(warehouse: Path, schema: str, out: Path) -> None:
+def _export_audiences(warehouse: Path | Settings, schema: str, out: Path) -> None:
     """One CSV per audience and CRM, UTF-8 with BOM so that Excel shows Chinese; opted-out customers and the
     audience's control group left out."""
-    with connect(warehouse, read_only=True) as con:
+    with _reading(warehouse) as con:
         exists = con.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = 'audience_members'",
             [schema]).fetchone()[0]

@@ -29,6 +29,7 @@ DEFAULTS = {
     "SEGMENTS_PSEUDONYM_KEY": "",
     "SEGMENTS_LOCK_WAIT_SECONDS": "0",
     "SEGMENTS_ENGINE": "duckdb",
+    "SEGMENTS_SPARK_DIR": "",
 }
 
 HELP = {
@@ -46,7 +47,10 @@ HELP = {
     "SEGMENTS_MAX_TEMP_SIZE": "largest spill DuckDB may write, e.g. 50GB (blank: DuckDB's 90% of free disk)",
     "SEGMENTS_PSEUDONYM_KEY": "secret of the keyed hash that replaces name, email and phone (blank: a demo key)",
     "SEGMENTS_LOCK_WAIT_SECONDS": "how long a second run waits for the one holding the lock before giving up",
-    "SEGMENTS_ENGINE": "the engine dbt builds on: duckdb (spark is refused until every model runs on it)",
+    "SEGMENTS_ENGINE": "the engine dbt builds on: duckdb, or spark (a local session; a Thrift server when "
+                       "SEGMENTS_SPARK_HOST is set)",
+    "SEGMENTS_SPARK_DIR": "Spark's warehouse, metastore and the raw tables handed to it (blank: spark/ beside the "
+                          "warehouse)",
 }
 
 # Only for demos: `segments run` warns while this is the key in use.
@@ -74,6 +78,8 @@ class Settings:
     pseudonym_key: str
     lock_wait_seconds: int
     engine: str = "duckdb"
+    spark_dir: Path = PROJECT_ROOT / "data" / "spark"
+    dbt_target: str = "local"
 
     @property
     def uses_demo_key(self) -> bool:
@@ -106,7 +112,11 @@ class Settings:
                 "SEGMENTS_MAX_TEMP_SIZE"] else "",
             pseudonym_key=raw["SEGMENTS_PSEUDONYM_KEY"] or DEMO_PSEUDONYM_KEY,
             lock_wait_seconds=_whole_number("SEGMENTS_LOCK_WAIT_SECONDS", raw["SEGMENTS_LOCK_WAIT_SECONDS"]),
-            engine=_engine(raw["SEGMENTS_ENGINE"]),
+            engine=(engine := _engine(raw["SEGMENTS_ENGINE"])),
+            spark_dir=_path(raw["SEGMENTS_SPARK_DIR"] or str(warehouse.parent / "spark")),
+            # profiles.yml: the target of the engine, and for Spark a Thrift server when one is named
+            dbt_target=("local" if engine == "duckdb" else
+                        "spark_thrift" if environ.get("SEGMENTS_SPARK_HOST", "").strip() else "spark_local"),
         )
 
     def export_to_environ(self) -> None:
@@ -118,6 +128,8 @@ class Settings:
         os.environ["SEGMENTS_TEMP_DIR"] = str(self.temp_dir)
         os.environ["SEGMENTS_MAX_TEMP_SIZE"] = self.max_temp_size
         os.environ["SEGMENTS_PSEUDONYM_KEY"] = self.pseudonym_key
+        os.environ["SEGMENTS_DBT_TARGET"] = self.dbt_target
+        os.environ["SEGMENTS_SPARK_DIR"] = str(self.spark_dir)
 
     def duckdb_config(self) -> dict[str, str | int]:
         """Limits of every DuckDB connection the pipeline opens (the dbt profile reads the same values)."""
@@ -151,16 +163,13 @@ def _currency(value: str) -> str:
 
 def _engine(value: str) -> str:
     engine = value.lower()
-    if engine == "spark":
-        # said, not ignored: a run on DuckDB under SEGMENTS_ENGINE=spark would mislead whoever set it
-        from orchestration.spark import PORTED
-
-        ported = sum(len(models) for models in PORTED.values())
-        total = sum(1 for path in (PROJECT_ROOT / "models").rglob("*") if path.suffix in (".sql", ".py"))
-        raise SettingsError(f"SEGMENTS_ENGINE=spark is not supported yet: {ported} of the {total} dbt models run on "
-                            "Spark so far (see README, 'Beyond one machine'); unset it or use duckdb")
-    if engine != "duckdb":
+    if engine not in ("duckdb", "spark"):
         raise SettingsError(f"SEGMENTS_ENGINE must be duckdb or spark, got {value!r}")
+    if engine == "spark":
+        from orchestration.spark import missing_requirement
+
+        if reason := missing_requirement():
+            raise SettingsError(f"SEGMENTS_ENGINE=spark cannot start: {reason}")
     return engine
 
 

@@ -19,27 +19,6 @@ import duckdb
 from orchestration.db import connect, ident, literal
 from orchestration.settings import PROJECT_ROOT, Settings
 
-# The models that run on Spark so far, by schema, each compared with DuckDB by tests/test_spark.py (issue 13
-# ports the rest).
-PORTED = {
-    "staging": ["stg_landing__customers", "stg_landing__orders", "stg_landing__order_items",
-                "stg_landing__products", "stg_landing__marketing_spend", "stg_landing__web_events",
-                "stg_landing__feedback", "stg_landing__segment_overrides"],
-    "intermediate": ["int_customers_triaged", "int_orders_triaged", "int_order_items_triaged", "int_products_triaged",
-                     "int_marketing_spend_triaged", "int_web_events_triaged", "int_feedback_triaged",
-                     "int_segment_overrides_triaged", "int_customers_standardised", "int_customers_merged",
-                     "int_orders_converted", "int_as_of_date", "int_snapshot_dates", "int_order_lines_completed",
-                     "int_customer_orders_daily", "int_customer_categories_daily", "int_customer_events_daily",
-                     "int_customer_sessions", "int_customer_purchase_days", "int_customer_purchase_summaries",
-                     "int_channels_costed", "int_customer_features", "int_customer_dimensions",
-                     "int_segment_rules", "int_customers_segmented", "int_segment_days", "int_customer_tags_evaluated"],
-    "main": ["quarantine"],
-    "marts": ["load_audit", "data_completeness", "customer_identity_map", "cac_by_channel", "clv_model_fit",
-              "clv_backtest", "customer_clv", "cluster_profiles", "customer_clusters", "segment_rules_explained",
-              "segment_history", "override_log", "customer_segments", "customer_tags", "segment_summary",
-              "segment_kpis", "segment_transitions", "category_trends", "product_associations", "segment_playbook"],
-}
-
 
 def missing_requirement() -> str | None:
     """What keeps a Spark session from starting here, in one line; None when nothing does."""
@@ -98,28 +77,20 @@ def hand_over(env: dict[str, str]) -> None:
         export_landing(con, Path(env["SEGMENTS_SPARK_DIR"]))
 
 
-def land(env: dict[str, str]) -> None:
-    """What both engines build from (tests/test_spark.py, benchmarks/spark.py): the landing zone loaded, then
-    handed to Spark."""
-    load_raw(env)
-    hand_over(env)
-
-
-def build_ported(env: dict[str, str], target: str, target_path: Path) -> None:
-    """`dbt seed` and `dbt run` of the PORTED models on one target (profiles.yml), with the dbt vars the settings of
-    `env` give; a failure raises with the end of dbt's output."""
+def build_models(env: dict[str, str], target: str, target_path: Path) -> None:
+    """`dbt seed` and `dbt run` of every model on one target (profiles.yml), with the dbt vars the settings of `env`
+    give; a failure raises with the end of dbt's output."""
     variables = subprocess.run(
         [sys.executable, "-c", "import json; from orchestration.dbt_project import dbt_vars; "
          "from orchestration.settings import Settings; print(json.dumps(dbt_vars(Settings.from_env())))"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-    selection = " ".join(model for models in PORTED.values() for model in models)
     script = Path(sys.executable).with_name("segments-dbt")
-    for command in (["seed"], ["run", "--select", selection]):
-        built = subprocess.run([str(script), *command, "--vars", variables, "--target-path", str(target_path)],
+    for command in ("seed", "run"):
+        built = subprocess.run([str(script), command, "--vars", variables, "--target-path", str(target_path)],
                                cwd=PROJECT_ROOT, env={**env, "SEGMENTS_DBT_TARGET": target},
-                               capture_output=True, text=True, timeout=1800)
+                               capture_output=True, text=True, timeout=3600)
         if built.returncode != 0:
-            raise RuntimeError(f"dbt {command[0]} on {target} failed:\n{built.stdout[-6000:]}")
+            raise RuntimeError(f"dbt {command} on {target} failed:\n{built.stdout[-6000:]}")
 
 
 def dbt_main(argv: list[str]) -> int:

@@ -1,3 +1,4 @@
+import os
 from datetime import date
 from pathlib import Path
 
@@ -42,7 +43,6 @@ def test_values_from_environment_and_dotenv(monkeypatch, tmp_path):
         ("SEGMENTS_REPORTING_CURRENCY", "yuan", "ISO-4217"),
         ("SEGMENTS_KEEP_PUBLICATIONS", "0", "SEGMENTS_KEEP_PUBLICATIONS must be a whole number"),
         ("SEGMENTS_ENGINE", "postgres", "SEGMENTS_ENGINE must be duckdb or spark, got 'postgres'"),
-        ("SEGMENTS_ENGINE", "spark", "SEGMENTS_ENGINE=spark is not supported yet"),
     ],
 )
 def test_bad_values_are_named_in_one_line(monkeypatch, tmp_path, key, value, message):
@@ -51,6 +51,30 @@ def test_bad_values_are_named_in_one_line(monkeypatch, tmp_path, key, value, mes
     with pytest.raises(SettingsError, match=message) as error:
         Settings.from_env()
     assert "\n" not in str(error.value)
+
+
+def test_spark_without_java_is_refused_in_one_line(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SEGMENTS_ENGINE", "spark")
+    monkeypatch.setenv("JAVA_HOME", "")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no java on it
+    with pytest.raises(SettingsError, match="SEGMENTS_ENGINE=spark cannot start: .*(Java|pyspark)") as error:
+        Settings.from_env()
+    assert "\n" not in str(error.value)
+
+
+def test_the_engine_picks_the_dbt_target_and_exports_it(monkeypatch, tmp_path):
+    """SEGMENTS_ENGINE owns the dbt target: a shell's stray SEGMENTS_DBT_TARGET cannot send dbt elsewhere."""
+    monkeypatch.chdir(tmp_path)
+    for key in DEFAULTS:  # blank is the default; set here so that what export_to_environ writes is undone
+        monkeypatch.setenv(key, "")
+    monkeypatch.setenv("SEGMENTS_DBT_TARGET", "spark_local")
+    monkeypatch.setenv("SEGMENTS_WAREHOUSE", str(tmp_path / "w" / "warehouse.duckdb"))
+    settings = Settings.from_env()
+    assert (settings.engine, settings.dbt_target) == ("duckdb", "local")
+    assert settings.spark_dir == tmp_path / "w" / "spark"
+    settings.export_to_environ()
+    assert os.environ["SEGMENTS_DBT_TARGET"] == "local"
 
 
 LIMITS = {"SEGMENTS_MEMORY_LIMIT": "1GB", "SEGMENTS_THREADS": "1", "SEGMENTS_MAX_TEMP_SIZE": "3GB"}

@@ -15,7 +15,7 @@ active_tags as (
 ),
 
 tag_lists as (
-    select customer_id, string_agg(tag, ';' order by tag) as tags
+    select customer_id, {{ ordered_join('tag', 'tag', "';'") }} as tags
     from active_tags
     group by customer_id
 ),

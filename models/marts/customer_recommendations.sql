@@ -41,11 +41,11 @@ cross_sell as (
         bought.customer_id,
         'product' as item_type,
         rules.consequent as item,
-        arg_max(
+        max_by(
             'bought ' || rules.antecedent || ': ' || cast(round(100 * rules.confidence) as integer) || '% of '
                 || case when rules.segment = 'all' then 'all' else rules.segment end
                 || ' orders with it also hold ' || rules.consequent || ' (lift ' || round(rules.lift, 2) || ')',
-            (rules.segment != 'all', rules.lift, rules.confidence, rules.antecedent)
+            {{ ordering(["rules.segment != 'all'", 'rules.lift', 'rules.confidence', 'rules.antecedent']) }}
         ) as reason,
         max(rules.lift) filter (where rules.segment = customers.business_segment) as segment_lift,
         max(rules.lift) as any_lift
@@ -64,10 +64,13 @@ candidates as (
     from customers
     where top_browsed_category is not null
     union all
-    select customers.customer_id, 'category', interest.interest, 0.5, 'interested in ' || interest.interest
-    from customers
-    cross join unnest(list_transform(string_split(lower(customers.interests), ';'), lambda i: trim(i))) as interest(interest)
-    where interest.interest in (select distinct lower(category) from lines where category is not null)
+    select customer_id, 'category', interest, 0.5, 'interested in ' || interest
+    from (
+        select customers.customer_id, {{ trim_spaces('listed.interest') }} as interest
+        from customers
+        {{ split_rows('lower(customers.interests)', "';'", 'listed', 'interest') }}
+    ) as interests
+    where interest in (select distinct lower(category) from lines where category is not null)
 ),
 
 eligible as (
@@ -81,7 +84,7 @@ eligible as (
 
 best as (
     -- one reason per item: its highest score
-    select customer_id, item_type, item, max(score) as score, arg_max(reason, score) as reason
+    select customer_id, item_type, item, max(score) as score, max_by(reason, {{ ordering(['score', 'reason']) }}) as reason
     from eligible
     group by customer_id, item_type, item
 ),

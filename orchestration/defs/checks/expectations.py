@@ -2,10 +2,10 @@
 
 import dagster as dg
 
-from orchestration.db import connect
 from orchestration.incremental import has_incremental_tables
 from orchestration.quality import read_sample, validate_once, write_report
 from orchestration.settings import Settings
+from orchestration.warehouse import read_warehouse
 
 # Only rows new since the last build are validated, like the incremental models process only them: raw rows
 # that staging has not taken yet (it runs after these checks), and triaged rows stamped by the latest load.
@@ -34,7 +34,7 @@ def build_suite_check(suite: str, asset: list[str], relation: str, where: str) -
     )
     def _check() -> dg.AssetCheckResult:
         settings = Settings.from_env()
-        with connect(settings.warehouse, settings, read_only=True) as con:
+        with read_warehouse(settings) as con:
             frame = read_sample(con, relation, where if has_incremental_tables(con) else "true")
         if frame.empty:
             return dg.AssetCheckResult(passed=True, description=f"{suite}: no new rows since the last build",

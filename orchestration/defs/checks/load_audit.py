@@ -2,15 +2,15 @@
 
 import dagster as dg
 
-from orchestration.db import connect
 from orchestration.settings import Settings
+from orchestration.warehouse import read_warehouse
 
 LOAD_AUDIT = dg.AssetKey(["marts", "load_audit"])
 
 
 def _rows(query: str) -> list[tuple]:
     settings = Settings.from_env()
-    with connect(settings.warehouse, settings, read_only=True) as con:
+    with read_warehouse(settings) as con:
         return con.execute(query).fetchall()
 
 

@@ -9,8 +9,8 @@ import dagster as dg
 import yaml
 
 from orchestration import rules
-from orchestration.db import connect
 from orchestration.settings import Settings
+from orchestration.warehouse import read_warehouse
 
 SEGMENT_SUMMARY = dg.AssetKey(["marts", "segment_summary"])
 PROJECT = Path(__file__).resolve().parents[3] / "dbt_project.yml"
@@ -36,7 +36,7 @@ def segment_sizes_stable() -> dg.AssetCheckResult:
     compiled = rules.load()
     max_change, min_size = parameter(compiled, "kpi_max_change"), parameter(compiled, "min_segment_size")
     dimensions = [dimension["name"] for dimension in compiled["dimensions"]]
-    with connect(settings.warehouse, settings, read_only=True) as con:
+    with read_warehouse(settings) as con:
         rows = con.execute("select dimension, segment, customers, cast(revenue as double) from marts.segment_summary "
                            "where list_contains(?, dimension) order by 1, 2", [dimensions]).fetchall()
     now = {f"{dimension}/{segment}": {"customers": customers, "revenue": revenue or 0.0}

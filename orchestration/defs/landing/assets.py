@@ -13,6 +13,7 @@ from orchestration.landing import (
     load_entity,
 )
 from orchestration.settings import Settings
+from orchestration.spark import export_landing
 
 RAW_TABLES = (*ENTITY_COLUMNS, "load_files", "malformed_rows")
 
@@ -30,7 +31,8 @@ erasures = dg.AssetSpec(
         dg.AssetSpec(
             ["raw", table],
             group_name="landing",
-            description=f"Landed rows of {table}, every column as text, with source file and load time.",
+            description=f"Landed rows of {table}, every column as text, with source file and load time (on Spark "
+                        "also handed over as Parquet).",
             kinds={"duckdb"},
         )
         for table in RAW_TABLES
@@ -76,6 +78,11 @@ def raw_tables(context: dg.AssetExecutionContext):
         totals = {
             table: con.execute(f"select count(*) from raw.{table}").fetchone()[0] for table in RAW_TABLES
         }
+        if settings.engine == "spark":
+            # Spark reads the landed rows as Parquet (macros/landing.sql): every raw table, whole, each swapped in
+            handed = export_landing(con, settings.spark_dir)
+            context.log.info(f"handed {sum(handed.values())} raw rows of {len(handed)} tables to Spark under "
+                             f"{settings.spark_dir / 'raw'}")
     for table in RAW_TABLES:
         entity_summary = summary.get(table, {})
         yield dg.MaterializeResult(

@@ -23,7 +23,7 @@ def bi_publication(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         docs = docs_file(settings)
         with connect(settings.warehouse, settings, read_only=True) as con:
             inputs = recorded_inputs(con)
-        result = publish(settings.warehouse, settings.publish_dir, keep=settings.keep_publications,
+        result = publish(settings, settings.publish_dir, keep=settings.keep_publications,
                          docs=docs if docs.exists() else None, inputs=inputs)
     except PublicationError as error:
         raise dg.Failure(str(error)) from error

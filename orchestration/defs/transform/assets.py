@@ -11,13 +11,13 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration import incremental
-from orchestration.db import connect
 from orchestration.dbt_project import build_args, dbt_project, dbt_vars
 from orchestration.defs.resources import RunLock
 from orchestration.defs.transform.translator import LayerTranslator
 from orchestration.files import copy_whole
 from orchestration.rules import RulesError
 from orchestration.settings import Settings
+from orchestration.warehouse import read_warehouse
 
 
 class BuildConfig(dg.Config):
@@ -71,7 +71,7 @@ def keep_parse(target_path) -> None:
 def clv_fit_metadata(settings: Settings, context: dg.AssetExecutionContext) -> dict[str, dg.MetadataValue]:
     """Whether each CLV model was fitted, on how many customers, or why not (too little data is not a failure:
     the run goes on and the predictions stay NULL)."""
-    with connect(settings.warehouse, settings, read_only=True) as con:
+    with read_warehouse(settings) as con:
         fits = con.execute("select model, any_value(customers), any_value(log_likelihood), any_value(reason), "
                            "count(value) = count(*) from marts.clv_model_fit group by model order by model").fetchall()
     metadata = {}
@@ -87,7 +87,7 @@ def clv_fit_metadata(settings: Settings, context: dg.AssetExecutionContext) -> d
 
 def cluster_metadata(settings: Settings, context: dg.AssetExecutionContext) -> dict[str, dg.MetadataValue]:
     """How many clusters, on how many customers and how well separated, or why there are none."""
-    with connect(settings.warehouse, settings, read_only=True) as con:
+    with read_warehouse(settings) as con:
         clusters, customers, silhouette, reason = con.execute(
             "select count(cluster), sum(customers), any_value(silhouette), any_value(reason) "
             "from marts.cluster_profiles").fetchall()[0]
@@ -100,7 +100,7 @@ def cluster_metadata(settings: Settings, context: dg.AssetExecutionContext) -> d
 
 def explanation_metadata(settings: Settings, context: dg.AssetExecutionContext) -> dict[str, dg.MetadataValue]:
     """Per explained target: how many rules and their fidelity, or why it is not explained."""
-    with connect(settings.warehouse, settings, read_only=True) as con:
+    with read_warehouse(settings) as con:
         targets = con.execute("select target, count(rule), any_value(fidelity), any_value(reason) "
                               "from marts.segment_rules_explained group by target order by target").fetchall()
     metadata = {}
@@ -116,7 +116,7 @@ def explanation_metadata(settings: Settings, context: dg.AssetExecutionContext) 
 def association_metadata(settings: Settings, context: dg.AssetExecutionContext) -> dict[str, dg.MetadataValue]:
     """How many rules over how many baskets, or why there are none (no order items, or no pair frequent and lifted
     enough)."""
-    with connect(settings.warehouse, settings, read_only=True) as con:
+    with read_warehouse(settings) as con:
         baskets, products, categories = con.execute("""
             select (select count(distinct order_id) from intermediate.int_order_lines_completed),
                 count(*) filter (where item_type = 'product' and segment = 'all'),
