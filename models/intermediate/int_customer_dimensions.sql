@@ -200,7 +200,8 @@ browsing as (
                           'nullif(20 * totals.dwell_events, 0)') }} / 10 as avg_dwell_seconds,
         totals.clicks / nullif(totals.page_views, 0) as click_through_rate,
         totals.add_to_carts / nullif(totals.page_views, 0) as add_to_cart_rate,
-        {{ dbt.datediff("totals.last_visit_date", "totals.snapshot_date", 'day') }} as days_since_last_visit
+        cast({{ dbt.datediff("totals.last_visit_date", "totals.snapshot_date", 'day') }} as bigint)
+            as days_since_last_visit
     from browsing_totals as totals
     left join session_totals
         on totals.customer_id = session_totals.customer_id and totals.snapshot_date = session_totals.snapshot_date
@@ -260,10 +261,11 @@ joined as (
         features.customer_id,
         features.snapshot_date,
         -- demographic
-        year(features.snapshot_date) - year(customers.birth_date)
+        -- whole numbers of one type on both engines (DuckDB's date parts are bigint, Spark's int)
+        cast(year(features.snapshot_date) - year(customers.birth_date)
             - case when month(features.snapshot_date) * 100 + dayofmonth(features.snapshot_date)
                 < month(customers.birth_date) * 100 + dayofmonth(customers.birth_date) then 1 else 0 end
-            as age,
+            as bigint) as age,
         customers.gender,
         customers.occupation,
         customers.income_band,

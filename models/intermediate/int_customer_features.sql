@@ -91,8 +91,11 @@ joined as (
         cast(order_counts.monetary as double) / nullif(order_counts.frequency, 0) as avg_order_value,
         order_counts.first_order_date,
         order_counts.last_order_date,
-        {{ dbt.datediff("order_counts.last_order_date", "snapshots.snapshot_date", 'day') }} as recency_days,
-        {{ dbt.datediff("cast(customers.signup_ts as date)", "snapshots.snapshot_date", 'day') }} as tenure_days,
+        -- days as bigint on both engines (DuckDB's datediff is bigint, Spark's int)
+        cast({{ dbt.datediff("order_counts.last_order_date", "snapshots.snapshot_date", 'day') }} as bigint)
+            as recency_days,
+        cast({{ dbt.datediff("cast(customers.signup_ts as date)", "snapshots.snapshot_date", 'day') }} as bigint)
+            as tenure_days,
         category_stats.category_count
     from customers
     cross join snapshots

@@ -65,7 +65,8 @@ kpis as (
         period_end,
         count(*) as customers,
         cast(sum(revenue) as decimal(18, 2)) as revenue,
-        sum(orders) as orders,
+        -- a count: bigint on both engines (DuckDB sums bigints to a hugeint, which Parquet publishes as a double)
+        cast(sum(orders) as bigint) as orders,
         {{ money('cast(sum(revenue) as double) / nullif(sum(orders), 0)') }} as avg_order_value,
         round(avg(case when orders > 0 then 1 else 0 end), 4) as repurchase_rate,
         round(avg(case when recency_days_at_end <= {{ var('kpi_retention_days') }} then 1 else 0 end), 4)
