@@ -9,19 +9,59 @@
     (select max(loaded_at) from {{ source('raw', 'load_files') }})
 {%- endmacro %}
 
-{#- The materialization of a model that replaces its rows by key (delete+insert). Spark's tables here are
-    Parquet, which cannot delete rows (MERGE needs Delta or Iceberg, whose jars come from Maven, not PyPI), so there
-    the model is rebuilt whole on every run: the same rows as a full refresh, at full-refresh cost. -#}
-{% macro keyed_incremental() -%}
-    {{ return(adapter.dispatch('keyed_incremental', 'segments')()) }}
+{#- The config of a model whose incremental runs replace the rows of the keys they touch.
+    DuckDB: delete+insert by `unique_key`. Spark's tables here are Parquet, which cannot delete rows (MERGE needs
+    Delta or Iceberg, whose jars come from Maven, not PyPI): the table is partitioned by a hash bucket of the model's
+    business key (`_bucket`, key_bucket), a run recomputes every key of each bucket it touches, and insert_overwrite
+    replaces those partitions. Both give the rows of a full build (tests/test_incremental.py, tests/test_spark.py).
+    A model whose runs also delete rows (`deletes`) is rebuilt whole on Spark: an emptied bucket would not be
+    overwritten. -#}
+{% macro keyed_incremental(unique_key, deletes=false) -%}
+    {{ return(adapter.dispatch('keyed_incremental', 'segments')(unique_key, deletes)) }}
 {%- endmacro %}
 
-{% macro default__keyed_incremental() -%}
-    {{ return('incremental') }}
+{% macro default__keyed_incremental(unique_key, deletes) -%}
+    {{ return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert', 'unique_key': unique_key}) }}
 {%- endmacro %}
 
-{% macro spark__keyed_incremental() -%}
-    {{ return('table') }}
+{% macro spark__keyed_incremental(unique_key, deletes) -%}
+    {%- if deletes -%}
+        {{ return({'materialized': 'table'}) }}
+    {%- endif -%}
+    {{ return({'materialized': 'incremental', 'incremental_strategy': 'insert_overwrite',
+               'partition_by': ['_bucket']}) }}
+{%- endmacro %}
+
+{#- Whether incremental runs recompute whole buckets of keys (Spark) rather than the keys they touch (DuckDB). -#}
+{% macro overwrites_buckets() -%}
+    {{ return(adapter.dispatch('overwrites_buckets', 'segments')()) }}
+{%- endmacro %}
+
+{% macro default__overwrites_buckets() -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{% macro spark__overwrites_buckets() -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{#- The bucket of a key (one or more columns, comma-separated): 0 .. spark_key_buckets - 1. -#}
+{% macro key_bucket(key) -%}
+    pmod(xxhash64({{ key }}), {{ var('spark_key_buckets') }})
+{%- endmacro %}
+
+{#- The partition column a keyed model's select ends with on Spark (nothing on DuckDB). -#}
+{% macro bucket_column(key) -%}
+    {%- if overwrites_buckets() %}, {{ key_bucket(key) }} as _bucket{% endif -%}
+{%- endmacro %}
+
+{#- Every column of a keyed model's table but its Spark partition column: what a model reading one selects. -#}
+{% macro keyed_star(relation=none) -%}
+    {%- if overwrites_buckets() -%}
+        {{ star_except(['_bucket'], relation) }}
+    {%- else -%}
+        {{ relation ~ '.' if relation }}*
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The newest value of a column in this model's own table; before the first build, earlier than everything. -#}
@@ -68,9 +108,15 @@
             {%- endif %}
         )
 
+        {%- if overwrites_buckets() %}
+        -- every version of every key in the touched keys' buckets (a touched row's bucket is among them)
+        select * from {{ staged }}
+        where {{ key_bucket(key) }} in (select {{ key_bucket(key) }} from keys)
+        {%- else %}
         select * from {{ staged }} where ({{ key }}) in (select * from keys)
         union
         select * from touched
+        {%- endif %}
     )
     {%- else -%}
     {{ staged }}
@@ -99,7 +145,14 @@
 {% macro touched_customers(triaged, also=none) -%}
     select distinct customer_id from {{ triaged }}
     where customer_id is not null
-    {%- if is_incremental() %}
+    {%- if is_incremental() and overwrites_buckets() %}
+        -- every customer of the touched customers' buckets
+        and {{ key_bucket('customer_id') }} in (
+            select {{ key_bucket('customer_id') }} from {{ triaged }}
+            where customer_id is not null
+                and (_batch > {{ watermark('_batch') }}{% if also %} or {{ also }}{% endif %})
+        )
+    {%- elif is_incremental() %}
         and (_batch > {{ watermark('_batch') }}{% if also %} or {{ also }}{% endif %})
     {%- endif %}
 {%- endmacro %}
@@ -110,7 +163,7 @@
 {% macro at_first_snapshot(relation, date_column) -%}
     (
         select
-            {{ star_except(['customer_id'], 'daily') }},
+            {{ star_except(['customer_id', '_bucket'] if overwrites_buckets() else ['customer_id'], 'daily') }},
             identities.canonical_customer_id as customer_id,
             first_snapshots.snapshot_date as first_snapshot_date
         from {{ relation }} as daily

@@ -131,6 +131,8 @@ def _erase_in_spark(settings: Settings, customer_ids: list[str], erasures: list[
                 execute_one(con, f"copy (select * from {source} where not coalesce({erased}, false)) "
                                  f"to {literal(temporary)} (format parquet)", parameters)
                 os.replace(temporary, parquet)
+                # Hadoop's local file system checks a file against its .crc sidecar when there is one
+                parquet.with_name(f".{parquet.name}.crc").unlink(missing_ok=True)
 
 
 def _erased_rows(columns: list[str], customer_id: str, order_ids: list[str]) -> tuple[str, list]:

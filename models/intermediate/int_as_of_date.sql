@@ -2,7 +2,7 @@
 with
 
 orders as (
-    select * from {{ ref('int_orders_triaged') }}
+    select {{ keyed_star() }} from {{ ref('int_orders_triaged') }}
     where outcome = 'accepted'
 ),
 

@@ -7,7 +7,7 @@ as_of as (
 ),
 
 spend as (
-    select * from {{ ref('int_marketing_spend_triaged') }}
+    select {{ keyed_star() }} from {{ ref('int_marketing_spend_triaged') }}
     where outcome = 'accepted'
 ),
 

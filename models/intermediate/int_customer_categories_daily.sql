@@ -1,4 +1,4 @@
-{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert', unique_key='customer_id') }}
+{{ config(**keyed_incremental(unique_key='customer_id')) }}
 
 -- Completed spend of each landed customer id per order date (UTC) and product category: category spend, affinity
 -- and the number of categories bought at any date are sums over these rows. An incremental run recomputes the
@@ -18,7 +18,7 @@
 with
 
 orders_triaged as (
-    select * from {{ ref('int_orders_triaged') }}
+    select {{ keyed_star() }} from {{ ref('int_orders_triaged') }}
 ),
 
 affected as (
@@ -31,11 +31,11 @@ orders as (
 ),
 
 items as (
-    select * from {{ ref('int_order_items_triaged') }} where outcome = 'accepted'
+    select {{ keyed_star() }} from {{ ref('int_order_items_triaged') }} where outcome = 'accepted'
 ),
 
 products as (
-    select * from {{ ref('int_products_triaged') }} where outcome = 'accepted'
+    select {{ keyed_star() }} from {{ ref('int_products_triaged') }} where outcome = 'accepted'
 ),
 
 spend as (
@@ -52,4 +52,4 @@ daily as (
     left join spend on affected.customer_id = spend.customer_id
 )
 
-select * from daily
+select *{{ bucket_column('customer_id') }} from daily

@@ -1,4 +1,4 @@
-{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert', unique_key='customer_id') }}
+{{ config(**keyed_incremental(unique_key='customer_id')) }}
 
 -- What each landed customer id did on the website per event date (UTC) and page category (NULL: no category):
 -- browsing, click-through, add-to-cart rates, dwell time, the last visit and the most browsed category are sums
@@ -7,7 +7,7 @@
 with
 
 triaged as (
-    select * from {{ ref('int_web_events_triaged') }}
+    select {{ keyed_star() }} from {{ ref('int_web_events_triaged') }}
 ),
 
 affected as (
@@ -51,4 +51,4 @@ with_empty as (
     left join daily on affected.customer_id = daily.customer_id
 )
 
-select * from with_empty
+select *{{ bucket_column('customer_id') }} from with_empty

@@ -1,4 +1,4 @@
-{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert', unique_key='customer_id') }}
+{{ config(**keyed_incremental(unique_key='customer_id')) }}
 
 -- What each landed customer id ordered per order date (UTC): counts by status, completed spend, and when in the
 -- customer's own week and day (local_timezone) the completed orders were placed. Features at the as-of date and
@@ -9,7 +9,7 @@
 with
 
 triaged as (
-    select * from {{ ref('int_orders_triaged') }}
+    select {{ keyed_star() }} from {{ ref('int_orders_triaged') }}
 ),
 
 affected as (
@@ -82,4 +82,4 @@ daily as (
     left join per_day on affected.customer_id = per_day.customer_id
 )
 
-select * from daily
+select *{{ bucket_column('customer_id') }} from daily

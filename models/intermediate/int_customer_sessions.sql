@@ -1,4 +1,4 @@
-{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert', unique_key='customer_id') }}
+{{ config(**keyed_incremental(unique_key='customer_id')) }}
 
 -- The date (UTC) of each website session's first event, per landed customer id: a session counts from the first
 -- snapshot that sees any of its events. Incremental like int_customer_events_daily; a customer without sessions
@@ -6,7 +6,7 @@
 with
 
 triaged as (
-    select * from {{ ref('int_web_events_triaged') }}
+    select {{ keyed_star() }} from {{ ref('int_web_events_triaged') }}
 ),
 
 affected as (
@@ -21,5 +21,6 @@ sessions as (
 )
 
 select affected.customer_id, sessions.session_id, sessions.first_event_date, {{ load_batch() }} as _batch
+    {{- bucket_column('affected.customer_id') }}
 from affected
 left join sessions on affected.customer_id = sessions.customer_id

@@ -3,7 +3,7 @@
 with
 
 customers as (
-    select * from {{ ref('int_customers_triaged') }}
+    select {{ keyed_star() }} from {{ ref('int_customers_triaged') }}
     where outcome = 'accepted'
 ),
 

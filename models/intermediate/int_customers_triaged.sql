@@ -1,5 +1,4 @@
-{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert',
-          unique_key=['_source_file', '_file_hash', '_row_number']) }}
+{{ config(**keyed_incremental(unique_key=['_source_file', '_file_hash', '_row_number'])) }}
 
 with
 
@@ -16,4 +15,4 @@ triaged as (
     {{ triage_versions('batch', 'customer_id', ref('stg_landing__customers')) }}
 )
 
-select * from triaged
+select *{{ bucket_column('customer_id') }} from triaged

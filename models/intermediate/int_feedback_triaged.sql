@@ -1,5 +1,4 @@
-{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert',
-          unique_key=['_source_file', '_file_hash', '_row_number']) }}
+{{ config(**keyed_incremental(unique_key=['_source_file', '_file_hash', '_row_number'])) }}
 
 with
 
@@ -20,4 +19,4 @@ triaged as (
     {{ triage_versions('checked', 'customer_id, survey_ts', ref('stg_landing__feedback'), has_updated_at=false) }}
 )
 
-select * from triaged
+select *{{ bucket_column('customer_id, survey_ts') }} from triaged

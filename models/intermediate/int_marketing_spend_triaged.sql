@@ -1,5 +1,4 @@
-{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert',
-          unique_key=['_source_file', '_file_hash', '_row_number']) }}
+{{ config(**keyed_incremental(unique_key=['_source_file', '_file_hash', '_row_number'])) }}
 
 with
 
@@ -31,4 +30,4 @@ triaged as (
     {{ triage_versions('checked', 'spend_date, channel', ref('stg_landing__marketing_spend'), has_updated_at=false) }}
 )
 
-select * from triaged
+select *{{ bucket_column('spend_date, channel') }} from triaged

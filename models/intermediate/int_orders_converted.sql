@@ -1,7 +1,6 @@
 {{ config(
-    materialized=keyed_incremental(), incremental_strategy='delete+insert',
-    unique_key=['_source_file', '_file_hash', '_row_number'],
     post_hook="{% if is_incremental() %}delete from {{ this }} where outcome != 'accepted'{% endif %}",
+    **keyed_incremental(unique_key=['_source_file', '_file_hash', '_row_number'], deletes=true)
 ) }}
 
 -- Net order value converted with the latest fx rate on or before the order date
@@ -12,7 +11,7 @@
 with
 
 orders as (
-    select * from {{ ref('int_orders_triaged') }}
+    select {{ keyed_star() }} from {{ ref('int_orders_triaged') }}
     {%- if is_incremental() %}
     where _batch > {{ watermark('_batch') }}
     {%- else %}

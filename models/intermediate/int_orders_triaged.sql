@@ -1,5 +1,4 @@
-{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert',
-          unique_key=['_source_file', '_file_hash', '_row_number']) }}
+{{ config(**keyed_incremental(unique_key=['_source_file', '_file_hash', '_row_number'])) }}
 
 with
 
@@ -38,4 +37,4 @@ triaged as (
     {{ triage_versions('checked', 'order_id', ref('stg_landing__orders')) }}
 )
 
-select * from triaged
+select *{{ bucket_column('order_id') }} from triaged

@@ -1,5 +1,4 @@
-{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert',
-          unique_key=['_source_file', '_file_hash', '_row_number']) }}
+{{ config(**keyed_incremental(unique_key=['_source_file', '_file_hash', '_row_number'])) }}
 
 with
 
@@ -16,4 +15,4 @@ triaged as (
     {{ triage_versions('batch', 'product_id', ref('stg_landing__products'), has_updated_at=false) }}
 )
 
-select * from triaged
+select *{{ bucket_column('product_id') }} from triaged

@@ -1,5 +1,4 @@
-{{ config(materialized=keyed_incremental(), incremental_strategy='delete+insert',
-          unique_key=['_source_file', '_file_hash', '_row_number']) }}
+{{ config(**keyed_incremental(unique_key=['_source_file', '_file_hash', '_row_number'])) }}
 
 -- Every landed override row with one outcome (accepted, quarantined, duplicate). An override is keyed by customer,
 -- dimension and first day; a later file that repeats the key replaces it (a corrected or withdrawn appeal).
@@ -18,4 +17,4 @@ triaged as (
                        has_updated_at=false) }}
 )
 
-select * from triaged
+select *{{ bucket_column('customer_id, dimension, valid_from') }} from triaged

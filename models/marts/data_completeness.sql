@@ -10,7 +10,7 @@ customers as (
 ),
 
 orders as (
-    select * from {{ ref('int_orders_triaged') }}
+    select {{ keyed_star() }} from {{ ref('int_orders_triaged') }}
     where outcome = 'accepted'
 ),
 
@@ -27,7 +27,7 @@ customer_presence as (
 ),
 
 order_presence as (
-    {{ column_presence('orders', ref('int_orders_triaged'), landing_metadata + ['outcome', 'reject_reason']) }}
+    {{ column_presence('orders', ref('int_orders_triaged'), landing_metadata + ['outcome', 'reject_reason', '_bucket']) }}
 ),
 
 invalid_long as (
