@@ -190,7 +190,7 @@ def _run(settings: Settings, quiet: bool, as_json: bool, demo: bool = False, ful
                 summary = {**_summary(settings, {}, log_file), "status": "unchanged", "release": unchanged}
                 return _report(settings, summary, quiet, as_json, demo)
             if not (quiet or as_json):
-                print(f"running: load {settings.landing_dir} -> transform -> checks -> publish "
+                print(f"running on {settings.engine}: load {settings.landing_dir} -> transform -> checks -> publish "
                       f"{settings.publish_dir}", flush=True)
             from orchestration import quality
 
@@ -248,6 +248,7 @@ def _summary(settings: Settings, phases: dict[str, float], log_file) -> dict:
         customers = con.execute("select count(*) from customer_segments").fetchone()[0]
     return {
         "status": "succeeded",
+        "engine": settings.engine,
         "as_of_date": str(as_of),
         "customers": customers,
         "business_segments": dict(segments),

@@ -112,7 +112,7 @@ class Settings:
                 "SEGMENTS_MAX_TEMP_SIZE"] else "",
             pseudonym_key=raw["SEGMENTS_PSEUDONYM_KEY"] or DEMO_PSEUDONYM_KEY,
             lock_wait_seconds=_whole_number("SEGMENTS_LOCK_WAIT_SECONDS", raw["SEGMENTS_LOCK_WAIT_SECONDS"]),
-            engine=(engine := _engine(raw["SEGMENTS_ENGINE"])),
+            engine=(engine := _engine(raw["SEGMENTS_ENGINE"], raw["SEGMENTS_PSEUDONYM_KEY"] or DEMO_PSEUDONYM_KEY)),
             spark_dir=_path(raw["SEGMENTS_SPARK_DIR"] or str(warehouse.parent / "spark")),
             # profiles.yml: the target of the engine, and for Spark a Thrift server when one is named
             dbt_target=("local" if engine == "duckdb" else
@@ -161,15 +161,18 @@ def _currency(value: str) -> str:
     return code
 
 
-def _engine(value: str) -> str:
+def _engine(value: str, pseudonym_key: str) -> str:
     engine = value.lower()
     if engine not in ("duckdb", "spark"):
         raise SettingsError(f"SEGMENTS_ENGINE must be duckdb or spark, got {value!r}")
     if engine == "spark":
-        from orchestration.spark import missing_requirement
+        from orchestration.spark import UNSAFE_KEY_CHARACTERS, missing_requirement
 
         if reason := missing_requirement():
             raise SettingsError(f"SEGMENTS_ENGINE=spark cannot start: {reason}")
+        if set(pseudonym_key) & set(UNSAFE_KEY_CHARACTERS):
+            raise SettingsError(f"SEGMENTS_PSEUDONYM_KEY must hold none of {' '.join(UNSAFE_KEY_CHARACTERS)} on "
+                                "SEGMENTS_ENGINE=spark (Spark substitutes it into a SQL string literal)")
     return engine
 
 

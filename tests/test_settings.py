@@ -63,6 +63,23 @@ def test_spark_without_java_is_refused_in_one_line(monkeypatch, tmp_path):
     assert "\n" not in str(error.value)
 
 
+def test_spark_refuses_a_key_it_cannot_quote(monkeypatch, tmp_path):
+    from orchestration.spark import missing_requirement
+
+    if missing_requirement():
+        pytest.skip(missing_requirement())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SEGMENTS_ENGINE", "spark")
+    monkeypatch.setenv("SEGMENTS_PSEUDONYM_KEY", "it's-${secret}")
+    with pytest.raises(SettingsError, match="SEGMENTS_PSEUDONYM_KEY must hold none of") as error:
+        Settings.from_env()
+    assert "\n" not in str(error.value)
+    monkeypatch.setenv("SEGMENTS_PSEUDONYM_KEY", "a-plain-secret")
+    assert Settings.from_env().dbt_target == "spark_local"
+    monkeypatch.setenv("SEGMENTS_SPARK_HOST", "spark.example.internal")
+    assert Settings.from_env().dbt_target == "spark_thrift"
+
+
 def test_the_engine_picks_the_dbt_target_and_exports_it(monkeypatch, tmp_path):
     """SEGMENTS_ENGINE owns the dbt target: a shell's stray SEGMENTS_DBT_TARGET cannot send dbt elsewhere."""
     monkeypatch.chdir(tmp_path)
