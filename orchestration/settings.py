@@ -96,6 +96,11 @@ class Settings:
         # A blank value means "not set", as in a .env file with `SEGMENTS_AS_OF=`.
         raw = {key: environ.get(key, "").strip() or default for key, default in DEFAULTS.items()}
         warehouse = _path(raw["SEGMENTS_WAREHOUSE"])
+        pseudonym_key = raw["SEGMENTS_PSEUDONYM_KEY"] or DEMO_PSEUDONYM_KEY
+        engine = _engine(raw["SEGMENTS_ENGINE"], pseudonym_key)
+        # profiles.yml: the engine's target, and on Spark a Thrift server when one is named
+        dbt_target = ("local" if engine == "duckdb" else
+                      "spark_thrift" if environ.get("SEGMENTS_SPARK_HOST", "").strip() else "spark_local")
         return cls(
             landing_dir=_path(raw["SEGMENTS_LANDING_DIR"]),
             warehouse=warehouse,
@@ -110,13 +115,11 @@ class Settings:
             temp_dir=_path(raw["SEGMENTS_TEMP_DIR"] or str(warehouse.parent / "tmp")),
             max_temp_size=_size("SEGMENTS_MAX_TEMP_SIZE", raw["SEGMENTS_MAX_TEMP_SIZE"]) if raw[
                 "SEGMENTS_MAX_TEMP_SIZE"] else "",
-            pseudonym_key=raw["SEGMENTS_PSEUDONYM_KEY"] or DEMO_PSEUDONYM_KEY,
+            pseudonym_key=pseudonym_key,
             lock_wait_seconds=_whole_number("SEGMENTS_LOCK_WAIT_SECONDS", raw["SEGMENTS_LOCK_WAIT_SECONDS"]),
-            engine=(engine := _engine(raw["SEGMENTS_ENGINE"], raw["SEGMENTS_PSEUDONYM_KEY"] or DEMO_PSEUDONYM_KEY)),
+            engine=engine,
             spark_dir=_path(raw["SEGMENTS_SPARK_DIR"] or str(warehouse.parent / "spark")),
-            # profiles.yml: the target of the engine, and for Spark a Thrift server when one is named
-            dbt_target=("local" if engine == "duckdb" else
-                        "spark_thrift" if environ.get("SEGMENTS_SPARK_HOST", "").strip() else "spark_local"),
+            dbt_target=dbt_target,
         )
 
     def export_to_environ(self) -> None:
