@@ -77,16 +77,19 @@ def hand_over(env: dict[str, str]) -> None:
         export_landing(con, Path(env["SEGMENTS_SPARK_DIR"]))
 
 
-def build_models(env: dict[str, str], target: str, target_path: Path) -> None:
-    """Every seed and model (no tests) on one target (profiles.yml) in one dbt invocation (on Spark, one JVM start),
-    with the dbt vars the settings of `env` give; a failure raises with the end of dbt's output."""
+def build_models(env: dict[str, str], target: str, target_path: Path, select: list[str] | None = None) -> None:
+    """Every seed and model (no tests), or those `select` names, on one target (profiles.yml) in one dbt invocation
+    (on Spark, one JVM start), with the dbt vars the settings of `env` give; a failure raises with the end of dbt's
+    output."""
     variables = subprocess.run(
         [sys.executable, "-c", "import json; from orchestration.dbt_project import dbt_vars; "
          "from orchestration.settings import Settings; print(json.dumps(dbt_vars(Settings.from_env())))"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
     script = Path(sys.executable).with_name("segments-dbt")
-    built = subprocess.run([str(script), "build", "--exclude-resource-type", "test", "--exclude-resource-type",
-                            "unit_test", "--vars", variables, "--target-path", str(target_path)],
+    selection = ["--select", *select] if select else []
+    built = subprocess.run([str(script), "build", *selection, "--exclude-resource-type", "test",
+                            "--exclude-resource-type", "unit_test", "--vars", variables, "--target-path",
+                            str(target_path)],
                            cwd=PROJECT_ROOT, env={**env, "SEGMENTS_DBT_TARGET": target},
                            capture_output=True, text=True, timeout=3600)
     if built.returncode != 0:

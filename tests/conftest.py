@@ -29,6 +29,12 @@ def pytest_configure(config: pytest.Config) -> None:
         ensure_manifest()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The Spark tests first (a stable sort): with xdist's loadfile their long module fixtures then start at once,
+    beside the rest of the suite, instead of last on one worker."""
+    items.sort(key=lambda item: item.get_closest_marker("spark") is None)
+
+
 def point_settings_at(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point every SEGMENTS_* setting into root (and clear any set by the caller)."""
     for key in DEFAULTS:
