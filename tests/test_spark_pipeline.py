@@ -53,8 +53,9 @@ def test_segments_run_on_spark_publishes_what_duckdb_publishes(spark_run):
         for table in PUBLISHED_TABLES:
             described = duck.execute(f"describe {table}").fetchall()
             assert [row[:2] for row in spark.execute(f"describe {table}").fetchall()] == [row[:2] for row in described]
-            columns = [name for name, *_ in described if (table, name) not in WALL_CLOCK]
-            floats = [i for i, name in enumerate(columns) if dict((r[0], r[1]) for r in described)[name] == "DOUBLE"]
+            kinds = {name: kind for name, kind, *_ in described if (table, name) not in WALL_CLOCK}
+            columns = list(kinds)
+            floats = [i for i, kind in enumerate(kinds.values()) if kind == "DOUBLE"]
             listed = ", ".join(f'"{column}"' for column in columns)
             duck_rows = comparable(duck.execute(f"select {listed} from {table}").fetchall(), floats)
             spark_rows = comparable(spark.execute(f"select {listed} from {table}").fetchall(), floats)
