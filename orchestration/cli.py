@@ -113,7 +113,7 @@ def _backfill(first: date, last: date, quiet: bool) -> int:
     """The pipeline as of `last` (landed rows and daily aggregates current), the segments of each day from `first`
     to the day before `last` (Dagster's segments_backfill job), and the pipeline as of `last` again: its
     segment_history holds the days, and it publishes (orchestration/history.py)."""
-    from orchestration.history import HISTORY_START, days_between
+    from orchestration.history import HISTORY_START, BackfillError, days_between, require_duckdb
     from orchestration.runner import evaluate_days, run_pipeline
 
     if last < first:
@@ -125,6 +125,11 @@ def _backfill(first: date, last: date, quiet: bool) -> int:
         return 2
     os.environ["SEGMENTS_AS_OF"] = last.isoformat()
     settings = Settings.from_env()
+    try:
+        require_duckdb(settings)
+    except BackfillError as error:
+        print(f"segments: backfill: {error}", file=sys.stderr)
+        return 2
     log_file = settings.warehouse.parent / "logs" / "segments-backfill.log"
     days = days_between(first, last)[:-1]
     try:

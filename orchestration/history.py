@@ -38,11 +38,16 @@ def days_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
-def evaluate_day(settings: Settings, day: date, log=None) -> None:
-    """The segments as of `day` into int_segment_days (replacing that day's rows). The caller holds the run lock."""
+def require_duckdb(settings: Settings) -> None:
+    """Days are evaluated into the DuckDB warehouse; on Spark a backfill is refused before anything runs."""
     if settings.engine != "duckdb":
         raise BackfillError("segments backfill evaluates days on the DuckDB warehouse; it does not run on "
                             "SEGMENTS_ENGINE=spark yet (README, 'Beyond one machine')")
+
+
+def evaluate_day(settings: Settings, day: date, log=None) -> None:
+    """The segments as of `day` into int_segment_days (replacing that day's rows). The caller holds the run lock."""
+    require_duckdb(settings)
     if not settings.warehouse.exists():
         raise BackfillError(f"no warehouse at {settings.warehouse}: run `segments run` first")
     variables = {**dbt_vars(replace(settings, as_of=day)), "history_months": 0}

@@ -85,3 +85,14 @@ def test_forget_on_spark_erases_the_customer_from_sparks_files(spark_run):
                 holding.append(str(parquet.relative_to(root)))
     assert not holding, f"{customer} is still in {holding}"
     assert any(Path(root / "spark" / "warehouse").rglob("*.parquet"))
+
+
+@pytest.mark.parametrize("command", [["preview", "--rules", "segments.yml"],
+                                     ["backfill", "--from", "2026-01-01", "--to", "2026-01-02"]])
+def test_what_does_not_run_on_spark_yet_is_refused_in_one_line(spark_run, command):
+    root, env = spark_run["root"], spark_run["env"]
+    shutil.copyfile(Path(__file__).resolve().parent.parent / "segments.yml", root / "segments.yml")
+    refused = run_cli(*command, cwd=root, env=env)
+    assert refused.returncode != 0
+    assert refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert "does not run on SEGMENTS_ENGINE=spark yet" in refused.stderr
