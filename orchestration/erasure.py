@@ -125,14 +125,19 @@ def _erase_in_spark(settings: Settings, customer_ids: list[str], erasures: list[
                 if not conditions:
                     continue
                 erased = " or ".join(conditions)
-                if not execute_one(con, f"select count(*) from {source} where {erased}", parameters).fetchall()[0][0]:
-                    continue
-                temporary = parquet.with_name(f".{parquet.name}.tmp")
-                execute_one(con, f"copy (select * from {source} where not coalesce({erased}, false)) "
-                                 f"to {literal(temporary)} (format parquet)", parameters)
-                os.replace(temporary, parquet)
-                # Hadoop's local file system checks a file against its .crc sidecar when there is one
-                parquet.with_name(f".{parquet.name}.crc").unlink(missing_ok=True)
+                if execute_one(con, f"select count(*) from {source} where {erased}", parameters).fetchall()[0][0]:
+                    _rewrite_without(con, parquet, erased, parameters)
+
+
+def _rewrite_without(con, parquet: Path, erased: str, parameters: list) -> None:
+    """The Parquet file rewritten without the rows `erased` (a condition on its columns) selects, replaced by rename
+    so that a reader sees the old file or the new one."""
+    temporary = parquet.with_name(f".{parquet.name}.tmp")
+    execute_one(con, f"copy (select * from read_parquet({literal(parquet)}) where not coalesce({erased}, false)) "
+                     f"to {literal(temporary)} (format parquet)", parameters)
+    os.replace(temporary, parquet)
+    # Hadoop's local file system (Spark's tables) checks a file against its .crc sidecar when there is one
+    parquet.with_name(f".{parquet.name}.crc").unlink(missing_ok=True)
 
 
 def _erased_rows(columns: list[str], customer_id: str, order_ids: list[str]) -> tuple[str, list]:
@@ -165,15 +170,8 @@ def _erase_in_release(release: Path, settings: Settings, customer_ids: list[str]
         for parquet in sorted(release.glob("*.parquet")):
             columns = [row[0] for row in con.execute(f"describe select * from read_parquet({literal(parquet)})")
                        .fetchall()]
-            if "customer_id" not in columns:
-                continue
-            temporary = parquet.with_name(f".{parquet.name}.tmp")
-            execute_one(
-                con,
-                f"copy (select * from read_parquet({literal(parquet)}) "
-                f"where not coalesce(list_contains(?, customer_id), false)) "
-                f"to {literal(temporary)} (format parquet)", [customer_ids])
-            os.replace(temporary, parquet)
+            if "customer_id" in columns:
+                _rewrite_without(con, parquet, "list_contains(?, customer_id)", [customer_ids])
     _write_erasure_log(release, settings)
     _rewrite_audiences(release / "audiences", set(customer_ids))
     # the release no longer holds what its inputs give (the next run rebuilds its summaries without the customers)

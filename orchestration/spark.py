@@ -8,6 +8,7 @@ external tables (macros/landing.sql, attach_landing).
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -74,17 +75,18 @@ def hand_over(env: dict[str, str]) -> None:
     """The warehouse's raw tables handed to Spark under SEGMENTS_SPARK_DIR (export_landing)."""
     settings = Settings.from_mapping(env)
     with connect(settings.warehouse, settings, read_only=True) as con:
-        export_landing(con, Path(env["SEGMENTS_SPARK_DIR"]))
+        export_landing(con, settings.spark_dir)
 
 
 def build_models(env: dict[str, str], target: str, target_path: Path, select: list[str] | None = None) -> None:
     """Every seed and model (no tests), or those `select` names, on one target (profiles.yml) in one dbt invocation
     (on Spark, one JVM start), with the dbt vars the settings of `env` give; a failure raises with the end of dbt's
     output."""
-    variables = subprocess.run(
-        [sys.executable, "-c", "import json; from orchestration.dbt_project import dbt_vars; "
-         "from orchestration.settings import Settings; print(json.dumps(dbt_vars(Settings.from_env())))"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    from orchestration import rules
+    from orchestration.dbt_project import dbt_vars
+
+    settings = Settings.from_mapping(env)
+    variables = json.dumps(dbt_vars(settings, rules.load(settings.rules_file)))
     script = Path(sys.executable).with_name("segments-dbt")
     selection = ["--select", *select] if select else []
     built = subprocess.run([str(script), "build", *selection, "--exclude-resource-type", "test",

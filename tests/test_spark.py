@@ -20,6 +20,7 @@ import pytest
 from orchestration.erasure import forget
 from orchestration.settings import Settings
 from orchestration.spark import build_models, hand_over, load_raw, missing_requirement
+from orchestration.warehouse import parquet_of
 from tests import dirty
 from tests.conftest import write_csv
 
@@ -131,8 +132,7 @@ def engines(tmp_path_factory) -> dict:
 
 
 def spark_table(root: Path, schema: str, table: str) -> str:
-    # a partitioned table (int_segment_days) keeps its partition column in its folder names
-    return f"read_parquet('{root}/spark/warehouse/{schema}.db/{table}/**/*.parquet', hive_partitioning = true)"
+    return parquet_of(root / "spark" / "warehouse" / f"{schema}.db" / table)
 
 
 def comparable(rows: list[tuple], floats: list[int]) -> list[tuple]:
