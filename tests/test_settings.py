@@ -22,8 +22,9 @@ def test_defaults_need_no_environment(monkeypatch, tmp_path):
 
 
 def test_values_from_environment_and_dotenv(monkeypatch, tmp_path):
-    for key in DEFAULTS:
-        monkeypatch.delenv(key, raising=False)
+    for key in DEFAULTS:  # set, then removed: monkeypatch then also removes what the .env file puts in os.environ
+        monkeypatch.setenv(key, "")
+        monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     Path(".env").write_text("SEGMENTS_AS_OF=2026-01-31\nSEGMENTS_REPORTING_CURRENCY=usd\nSEGMENTS_ENGINE=DuckDB\n")
     monkeypatch.setenv("SEGMENTS_MAX_REJECT_RATE", "0.2")

@@ -5,7 +5,6 @@ Then `segments forget` erases a customer from Spark's files too."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -31,8 +30,9 @@ def spark_run(project, tmp_path_factory):
     assert duck_result.returncode == 0, duck_result.stderr
     root = tmp_path_factory.mktemp("spark-run")
     shutil.copytree(duck_root / "data" / "landing", root / "landing")
-    env = {**{key: value for key, value in os.environ.items() if key not in DEFAULTS},
-           "SEGMENTS_ENGINE": "spark", "SEGMENTS_LANDING_DIR": str(root / "landing"),
+    # every other setting blank (its embedded default), as the demo project ran: run_cli passes this process's
+    # environment on, and a test here may have left a setting in it
+    env = {**{key: "" for key in DEFAULTS}, "SEGMENTS_ENGINE": "spark", "SEGMENTS_LANDING_DIR": str(root / "landing"),
            "SEGMENTS_WAREHOUSE": str(root / "warehouse.duckdb"), "SEGMENTS_PUBLISH_DIR": str(root / "publish"),
            "SEGMENTS_SPARK_DIR": str(root / "spark")}
     result = run_cli("run", cwd=root, env=env)
